@@ -1,0 +1,110 @@
+package bot
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// GroupCacheTTL is how long a user group's member list is trusted.
+const GroupCacheTTL = time.Minute
+
+// GroupLister returns the member IDs of a Slack user group.
+type GroupLister interface {
+	GroupMembers(ctx context.Context, groupID string) ([]string, error)
+}
+
+// Policy says who may reset sessions, and where.
+type Policy struct {
+	Users    []string // Slack user IDs
+	Groups   []string // user group IDs whose members are allowed
+	Channels []string // if set, the only channels the command works in
+}
+
+// DenialReason says why a requester was refused.
+type DenialReason string
+
+// The reasons a request is denied.
+const (
+	DeniedChannel     DenialReason = "channel_not_allowed"
+	DeniedUser        DenialReason = "user_not_allowed"
+	DeniedGroupLookup DenialReason = "group_lookup_failed"
+)
+
+// Authorizer decides whether a requester may reset sessions. It fails
+// closed: when a group's members cannot be listed, that group allows nobody.
+type Authorizer struct {
+	policy Policy
+	groups GroupLister
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]groupEntry
+}
+
+type groupEntry struct {
+	members map[string]bool
+	fetched time.Time
+}
+
+// NewAuthorizer returns an Authorizer; groups may be nil when no lister exists.
+func NewAuthorizer(p Policy, groups GroupLister, now func() time.Time) *Authorizer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Authorizer{policy: p, groups: groups, now: now, cache: map[string]groupEntry{}}
+}
+
+// Policy returns the rules the Authorizer enforces.
+func (a *Authorizer) Policy() Policy { return a.policy }
+
+// Authorize returns "" when user may reset sessions from channel, and the
+// reason for refusing otherwise. lookupErr is the group lookup failure, if
+// one decided the answer; it is for the log, not for the user.
+func (a *Authorizer) Authorize(ctx context.Context, user, channel string) (reason DenialReason, lookupErr error) {
+	if len(a.policy.Channels) > 0 && !slices.Contains(a.policy.Channels, channel) {
+		return DeniedChannel, nil
+	}
+	if slices.Contains(a.policy.Users, user) {
+		return "", nil
+	}
+	for _, g := range a.policy.Groups {
+		members, err := a.members(ctx, g)
+		if err != nil {
+			lookupErr = err
+			continue
+		}
+		if members[user] {
+			return "", nil
+		}
+	}
+	if lookupErr != nil {
+		return DeniedGroupLookup, lookupErr
+	}
+	return DeniedUser, nil
+}
+
+func (a *Authorizer) members(ctx context.Context, group string) (map[string]bool, error) {
+	a.mu.Lock()
+	e, ok := a.cache[group]
+	a.mu.Unlock()
+	if ok && a.now().Sub(e.fetched) < GroupCacheTTL {
+		return e.members, nil
+	}
+	if a.groups == nil {
+		return nil, errNoGroupLister
+	}
+	ids, err := a.groups.GroupMembers(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	e = groupEntry{members: make(map[string]bool, len(ids)), fetched: a.now()}
+	for _, id := range ids {
+		e.members[id] = true
+	}
+	a.mu.Lock()
+	a.cache[group] = e
+	a.mu.Unlock()
+	return e.members, nil
+}

@@ -1,0 +1,98 @@
+package bot
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// Shell is a Chat that prints, as readable text, what the bot would post in
+// Slack. It lets people try sessionbot, and its access rules, without Slack.
+type Shell struct {
+	mu  sync.Mutex
+	out io.Writer
+	n   int
+}
+
+// NewShell returns a Shell that writes to out.
+func NewShell(out io.Writer) *Shell { return &Shell{out: out} }
+
+var (
+	userRef    = regexp.MustCompile(`<@([A-Z0-9]+)>`)
+	channelRef = regexp.MustCompile(`<#([A-Z0-9]+)>`)
+	groupRef   = regexp.MustCompile(`<!subteam\^([A-Z0-9]+)>`)
+)
+
+// plainText turns our mrkdwn into what a person would read in Slack.
+func plainText(s string) string {
+	s = userRef.ReplaceAllString(s, "@$1")
+	s = channelRef.ReplaceAllString(s, "#$1")
+	s = groupRef.ReplaceAllString(s, "@$1")
+	s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+func (s *Shell) print(header string, m Message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.out, "%s\n%s\n", header, plainText(m.Text))
+}
+
+// Post implements Chat.
+func (s *Shell) Post(_ context.Context, channel string, m Message) (string, error) {
+	s.mu.Lock()
+	s.n++
+	ts := fmt.Sprint(s.n)
+	s.mu.Unlock()
+	s.print(fmt.Sprintf("[#%s, message %s] sessionbot:", channel, ts), m)
+	return ts, nil
+}
+
+// Reply implements Chat.
+func (s *Shell) Reply(_ context.Context, channel, ts string, m Message, broadcast bool) error {
+	also := ""
+	if broadcast {
+		also = ", also sent to the channel"
+	}
+	s.print(fmt.Sprintf("[#%s, thread of message %s%s] sessionbot:", channel, ts, also), m)
+	return nil
+}
+
+// React implements Chat.
+func (s *Shell) React(_ context.Context, channel, ts, emoji string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintf(s.out, "[#%s] sessionbot reacted :%s: to message %s\n", channel, emoji, ts)
+	return nil
+}
+
+// Private implements Chat.
+func (s *Shell) Private(_ context.Context, cmd Command, m Message) error {
+	s.print(fmt.Sprintf("[only visible to @%s] sessionbot:", cmd.User), m)
+	return nil
+}
+
+// RunShell reads command lines ("/reset-sessions a b", or just "a b") from
+// in and handles each as user in channel, until in ends or ctx is done.
+func RunShell(ctx context.Context, b *Bot, in io.Reader, user, channel string) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, b.Command()); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+			line = rest
+		}
+		b.Handle(ctx, Command{User: user, Channel: channel, Text: line})
+	}
+	return sc.Err()
+}

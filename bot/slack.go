@@ -1,0 +1,345 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+)
+
+// CommandTimeout bounds everything one command does.
+const CommandTimeout = 2 * time.Minute
+
+// SlackOptions configure the Socket Mode adapter.
+type SlackOptions struct {
+	AppToken string // xapp-..., for Socket Mode
+	BotToken string // xoxb-..., for the Web API
+	APIURL   string // Web API base, ending in "/"
+	// MaxConcurrent bounds the commands handled at once; beyond it a command
+	// is refused at once with a "busy, try again" message. Default 100.
+	MaxConcurrent int
+	// HTTPClient for the Web API and response_url posts; default has a 15 s timeout.
+	HTTPClient *http.Client
+	Log        *slog.Logger
+	Metrics    *Metrics
+}
+
+// Slack connects the core to Slack over Socket Mode. It implements Chat and
+// GroupLister.
+type Slack struct {
+	api     *slack.Client
+	sm      *socketmode.Client
+	http    *http.Client
+	log     *slog.Logger
+	metrics *Metrics
+
+	sem      chan struct{}
+	inFlight sync.WaitGroup
+	ready    atomic.Bool
+	seen     map[string]time.Time // envelope IDs handled recently
+}
+
+// NewSlack builds the adapter; nothing connects until Run.
+func NewSlack(o SlackOptions) *Slack {
+	if o.MaxConcurrent <= 0 {
+		o.MaxConcurrent = 100
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	retry := slack.DefaultRetryConfig()
+	retry.MaxRetries = 3
+	retry.RetryAfterJitter = 250 * time.Millisecond
+	retry.Handlers = slack.AllBuiltinRetryHandlers(retry)
+	api := slack.New(o.BotToken,
+		slack.OptionAppLevelToken(o.AppToken),
+		slack.OptionAPIURL(o.APIURL),
+		slack.OptionHTTPClient(o.HTTPClient),
+		// After OptionHTTPClient, so the retries wrap that client: 429s
+		// honour Retry-After, connection errors back off.
+		slack.OptionRetryConfig(retry),
+	)
+	return &Slack{
+		api:     api,
+		sm:      socketmode.New(api),
+		http:    o.HTTPClient,
+		log:     o.Log,
+		metrics: o.Metrics,
+		sem:     make(chan struct{}, o.MaxConcurrent),
+		seen:    map[string]time.Time{},
+	}
+}
+
+// AuthTest checks the bot token and says which bot and team it belongs to.
+func (s *Slack) AuthTest(ctx context.Context) (*slack.AuthTestResponse, error) {
+	return s.api.AuthTestContext(ctx)
+}
+
+// Ready reports whether the Socket Mode connection is up.
+func (s *Slack) Ready() bool { return s.ready.Load() }
+
+func (s *Slack) setReady(ok bool) {
+	s.ready.Store(ok)
+	if s.metrics != nil {
+		v := 0.0
+		if ok {
+			v = 1
+		}
+		s.metrics.SlackConnected.Set(v)
+	}
+}
+
+// Run connects and serves commands until ctx ends, then lets the commands
+// in flight finish (their replies are posted) for up to drain, and returns
+// nil. It returns an error early only when Slack refuses the app token.
+func (s *Slack) Run(ctx context.Context, b *Bot, drain time.Duration) error {
+	// Commands outlive ctx: a SIGTERM stops new work, not work in progress.
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+
+	errc := make(chan error, 1)
+	go func() { errc <- s.sm.RunContext(ctx) }()
+
+	var runErr error
+loop:
+	for {
+		select {
+		case evt := <-s.sm.Events:
+			s.dispatch(work, b, evt)
+		case runErr = <-errc:
+			break loop
+		}
+	}
+	s.setReady(false)
+
+	done := make(chan struct{})
+	go func() { s.inFlight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(drain):
+		s.log.Warn("shutdown timeout: cancelling commands still in flight", "timeout", drain)
+		stopWork()
+		<-done
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("slack socket mode: %w", runErr)
+}
+
+func (s *Slack) dispatch(work context.Context, b *Bot, evt socketmode.Event) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		s.setReady(false)
+		s.log.Debug("connecting to Slack")
+	case socketmode.EventTypeConnectionError:
+		s.setReady(false)
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			s.log.Warn("Slack connection failed; retrying", "attempt", e.Attempt, "backoff", e.Backoff, "error", e.ErrorObj)
+		}
+	case socketmode.EventTypeConnected:
+		if e, ok := evt.Data.(*socketmode.ConnectedEvent); ok && e.ConnectionCount > 0 && s.metrics != nil {
+			s.metrics.SlackReconnects.Inc()
+		}
+	case socketmode.EventTypeHello:
+		s.setReady(true)
+		s.log.Info("connected to Slack", "connections", evt.Request.NumConnections)
+	case socketmode.EventTypeInvalidAuth:
+		s.setReady(false)
+		s.log.Error("Slack refused the app-level token (SLACK_APP_TOKEN)")
+	case socketmode.EventTypeSlashCommand:
+		s.onSlashCommand(work, b, evt)
+	case socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+		// Not ours to handle, but acknowledged so Slack does not retry.
+		s.ack(evt.Request.EnvelopeID, nil)
+		s.log.Debug("ignored envelope", "type", evt.Type, "envelope_id", evt.Request.EnvelopeID)
+	case socketmode.EventTypeErrorBadMessage:
+		e, _ := evt.Data.(*socketmode.ErrorBadMessage)
+		var env struct {
+			EnvelopeID string `json:"envelope_id"`
+			Type       string `json:"type"`
+		}
+		if e != nil {
+			_ = json.Unmarshal(e.Message, &env)
+		}
+		if env.EnvelopeID != "" {
+			s.ack(env.EnvelopeID, nil)
+		}
+		s.log.Warn("ignored a frame sessionbot cannot use", "type", env.Type, "envelope_id", env.EnvelopeID, "error", errorOf(e))
+	case socketmode.EventTypeIncomingError:
+		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
+			s.log.Warn("bad frame from Slack", "error", e.ErrorObj)
+		}
+	case socketmode.EventTypeErrorWriteFailed:
+		if e, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok {
+			s.log.Error("could not write an ack to Slack", "envelope_id", e.Response.EnvelopeID, "error", e.Cause)
+		}
+	}
+}
+
+func errorOf(e *socketmode.ErrorBadMessage) error {
+	if e == nil {
+		return nil
+	}
+	return e.Cause
+}
+
+// onSlashCommand acknowledges at once and handles the command on its own
+// goroutine: nothing here waits on IPRoyal or the Web API.
+func (s *Slack) onSlashCommand(work context.Context, b *Bot, evt socketmode.Event) {
+	id := evt.Request.EnvelopeID
+	cmd, ok := evt.Data.(slack.SlashCommand)
+	if !ok {
+		s.ack(id, nil)
+		return
+	}
+	if s.duplicate(id) {
+		s.ack(id, nil)
+		s.log.Warn("ignored a repeated envelope", "envelope_id", id)
+		return
+	}
+	if cmd.Command != b.Command() {
+		s.ack(id, ephemeral(message(fmt.Sprintf("sessionbot only answers `%s`.", b.Command()), "")))
+		s.log.Warn("ignored an unknown slash command", "command", cmd.Command)
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		s.ack(id, ephemeral(busyMessage()))
+		s.log.Warn("refused a command: too many in flight", "user", cmd.UserID, "limit", cap(s.sem))
+		if s.metrics != nil {
+			s.metrics.Commands.WithLabelValues(string(OutcomeBusy)).Inc()
+		}
+		return
+	}
+	s.ack(id, nil)
+
+	s.inFlight.Add(1)
+	if s.metrics != nil {
+		s.metrics.InFlight.Inc()
+	}
+	go func() {
+		defer func() {
+			<-s.sem
+			if s.metrics != nil {
+				s.metrics.InFlight.Dec()
+			}
+			s.inFlight.Done()
+		}()
+		ctx, cancel := context.WithTimeout(work, CommandTimeout)
+		defer cancel()
+		b.Handle(ctx, Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
+	}()
+}
+
+// duplicate remembers envelope IDs for ten minutes and reports repeats.
+func (s *Slack) duplicate(id string) bool {
+	now := time.Now()
+	if _, ok := s.seen[id]; ok {
+		return true
+	}
+	if len(s.seen) >= 10000 {
+		for k, t := range s.seen {
+			if now.Sub(t) > 10*time.Minute {
+				delete(s.seen, k)
+			}
+		}
+	}
+	s.seen[id] = now
+	return false
+}
+
+func (s *Slack) ack(envelopeID string, payload any) {
+	if err := s.sm.Ack(socketmode.Request{EnvelopeID: envelopeID}, payload); err != nil {
+		s.log.Error("could not acknowledge an envelope", "envelope_id", envelopeID, "error", err)
+	}
+}
+
+type ackPayload struct {
+	ResponseType string        `json:"response_type"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+func ephemeral(m Message) ackPayload {
+	return ackPayload{ResponseType: slack.ResponseTypeEphemeral, Text: m.Text, Blocks: m.Blocks}
+}
+
+// Post implements Chat.
+func (s *Slack) Post(ctx context.Context, channel string, m Message) (string, error) {
+	_, ts, err := s.api.PostMessageContext(ctx, channel, msgOptions(m)...)
+	return ts, chatError(err)
+}
+
+// Reply implements Chat.
+func (s *Slack) Reply(ctx context.Context, channel, ts string, m Message, broadcast bool) error {
+	opts := append(msgOptions(m), slack.MsgOptionTS(ts))
+	if broadcast {
+		opts = append(opts, slack.MsgOptionBroadcast())
+	}
+	_, _, err := s.api.PostMessageContext(ctx, channel, opts...)
+	return chatError(err)
+}
+
+// React implements Chat.
+func (s *Slack) React(ctx context.Context, channel, ts, emoji string) error {
+	return chatError(s.api.AddReactionContext(ctx, emoji, slack.NewRefToMessage(channel, ts)))
+}
+
+// Private implements Chat through the command's response_url, which reaches
+// the requester even where the bot is not a member.
+func (s *Slack) Private(ctx context.Context, cmd Command, m Message) error {
+	if cmd.ReplyTo == "" {
+		_, err := s.api.PostEphemeralContext(ctx, cmd.Channel, cmd.User, msgOptions(m)...)
+		return chatError(err)
+	}
+	return slack.PostWebhookCustomHTTPContext(ctx, cmd.ReplyTo, s.http, &slack.WebhookMessage{
+		ResponseType: slack.ResponseTypeEphemeral,
+		Text:         m.Text,
+		Blocks:       &slack.Blocks{BlockSet: m.Blocks},
+	})
+}
+
+// GroupMembers implements GroupLister.
+func (s *Slack) GroupMembers(ctx context.Context, group string) ([]string, error) {
+	return s.api.GetUserGroupMembersContext(ctx, group)
+}
+
+func msgOptions(m Message) []slack.MsgOption {
+	return []slack.MsgOption{
+		slack.MsgOptionText(m.Text, false),
+		slack.MsgOptionBlocks(m.Blocks...),
+		slack.MsgOptionDisableLinkUnfurl(),
+	}
+}
+
+// chatError turns slack-go's errors into the ones the core understands.
+func chatError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var slackErr slack.SlackErrorResponse
+	if errors.As(err, &slackErr) {
+		switch slackErr.Err {
+		case "not_in_channel", "channel_not_found", "is_archived":
+			return &ChannelError{Code: slackErr.Err}
+		}
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return &RateLimitedError{Err: err}
+	}
+	return err
+}

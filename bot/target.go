@@ -1,0 +1,157 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"unicode"
+
+	"github.com/sessionbot/sessionbot/iproyal"
+)
+
+// Target is one residential user whose sessions a command resets.
+type Target struct {
+	Hash string
+	// Username is set when the requester named the sub-user rather than its hash.
+	Username string
+}
+
+// String is the hash, with the username in brackets when one was given.
+func (t Target) String() string {
+	switch {
+	case t.Hash == "":
+		return t.Username
+	case t.Username == "":
+		return t.Hash
+	}
+	return t.Hash + " (" + t.Username + ")"
+}
+
+// BadTarget is a word of the command that is not something we can reset.
+type BadTarget struct {
+	Input  string // as the user typed it; escape before showing
+	Reason string // safe to show
+}
+
+// SubuserFinder resolves a sub-user's username to its hash.
+type SubuserFinder interface {
+	FindSubuser(ctx context.Context, username string) (iproyal.Subuser, error)
+}
+
+// maxLookups bounds concurrent username lookups for one command.
+const maxLookups = 4
+
+// SplitTargets splits command text on spaces, commas and newlines and drops
+// repeats (hashes compared case-insensitively), keeping the first occurrence.
+func SplitTargets(text string) []string {
+	words := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
+	seen := make(map[string]bool, len(words))
+	out := words[:0]
+	for _, w := range words {
+		key := w
+		if h, err := iproyal.ParseHash(w); err == nil {
+			key = h
+		}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// validUsername says whether s could be a sub-user's username. It is
+// deliberately narrow: whatever passes is echoed back to Slack verbatim.
+func validUsername(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ResolveTargets turns words into targets. Hashes are validated locally;
+// anything else that could be a username is looked up with finder, unless
+// finder is nil (a dry run without IPRoyal), in which case the username is
+// kept without a hash. Words that are neither, and usernames IPRoyal does not
+// know, come back as bad targets. err is set only when IPRoyal itself failed,
+// and then the other results are meaningless.
+func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (targets []Target, bad []BadTarget, err error) {
+	type slot struct {
+		t   Target
+		bad *BadTarget
+		err error
+	}
+	slots := make([]slot, len(words))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxLookups)
+	for i, w := range words {
+		if h, err := iproyal.ParseHash(w); err == nil {
+			slots[i].t = Target{Hash: h}
+			continue
+		}
+		if !validUsername(w) {
+			slots[i].bad = &BadTarget{Input: w, Reason: "not a residential user hash (26 characters, like 01H7YCG0R9GYY1YCPS2S4QA6WB) or a sub-user username"}
+			continue
+		}
+		if finder == nil {
+			slots[i].t = Target{Username: w}
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			sub, err := finder.FindSubuser(ctx, w)
+			var nf *iproyal.SubuserNotFoundError
+			switch {
+			case errors.As(err, &nf):
+				slots[i].bad = &BadTarget{Input: w, Reason: "not a hash, and no sub-user has this username"}
+			case err != nil:
+				slots[i].err = err
+			default:
+				slots[i].t = Target{Hash: sub.Hash, Username: w}
+			}
+		})
+	}
+	wg.Wait()
+
+	byHash := make(map[string]int, len(slots))
+	for _, s := range slots {
+		switch {
+		case s.err != nil:
+			return nil, nil, s.err
+		case s.bad != nil:
+			bad = append(bad, *s.bad)
+		case s.t.Hash == "":
+			targets = append(targets, s.t)
+		default:
+			if i, dup := byHash[s.t.Hash]; dup {
+				if targets[i].Username == "" {
+					targets[i].Username = s.t.Username
+				}
+				continue
+			}
+			byHash[s.t.Hash] = len(targets)
+			targets = append(targets, s.t)
+		}
+	}
+	return targets, bad, nil
+}
+
+// Hashes returns the targets' hashes in order.
+func Hashes(targets []Target) []string {
+	out := make([]string, 0, len(targets))
+	for _, t := range targets {
+		if t.Hash != "" {
+			out = append(out, t.Hash)
+		}
+	}
+	return out
+}

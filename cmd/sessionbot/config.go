@@ -1,0 +1,189 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// config is everything sessionbot reads from its environment.
+type config struct {
+	SlackAppToken     string        `envconfig:"SLACK_APP_TOKEN"`
+	SlackBotToken     string        `envconfig:"SLACK_BOT_TOKEN"`
+	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN"`
+	AllowedUsers      []string      `envconfig:"ALLOWED_USERS"`
+	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS"`
+	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS"`
+	AuditChannel      string        `envconfig:"AUDIT_CHANNEL"`
+	SlashCommand      string        `envconfig:"SLASH_COMMAND" default:"/reset-sessions"`
+	MaxHashes         int           `envconfig:"MAX_HASHES" default:"100"`
+	MaxConcurrent     int           `envconfig:"MAX_CONCURRENT" default:"100"`
+	SlackAPIURL       string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
+	IPRoyalAPIURL     string        `envconfig:"IPROYAL_API_URL" default:"https://resi-api.iproyal.com/v1"`
+	IPRoyalTimeout    time.Duration `envconfig:"IPROYAL_TIMEOUT" default:"10s"`
+	HTTPAddr          string        `envconfig:"HTTP_ADDR" default:":8080"`
+	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info"`
+	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`
+	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`
+}
+
+// envMu serialises loadConfig's use of the process environment.
+var envMu sync.Mutex
+
+// loadConfig parses the configuration with envconfig from getenv.
+//
+// envconfig reads only the process environment and has no lookup hook, so
+// for the few microseconds of parsing, the variables it declares are set
+// from getenv and then put back. In production getenv is os.Getenv and this
+// changes nothing; in tests it lets each in-process run have its own
+// environment without touching the others'.
+func loadConfig(getenv func(string) string) (config, error) {
+	var cfg config
+	envMu.Lock()
+	defer envMu.Unlock()
+	t := reflect.TypeFor[config]()
+	for i := range t.NumField() {
+		key := t.Field(i).Tag.Get("envconfig")
+		old, had := os.LookupEnv(key)
+		if v := getenv(key); v != "" {
+			os.Setenv(key, v)
+		} else {
+			os.Unsetenv(key)
+		}
+		defer func() {
+			if had {
+				os.Setenv(key, old)
+			} else {
+				os.Unsetenv(key)
+			}
+		}()
+	}
+	if err := envconfig.Process("", &cfg); err != nil {
+		// envconfig's message names the variable and the bad value; none of
+		// the typed (non-string) variables is a secret.
+		return cfg, err
+	}
+	cfg.AllowedUsers = cleanList(cfg.AllowedUsers)
+	cfg.AllowedUsergroups = cleanList(cfg.AllowedUsergroups)
+	cfg.AllowedChannels = cleanList(cfg.AllowedChannels)
+	if cfg.MaxHashes < 1 {
+		return cfg, fmt.Errorf("MAX_HASHES must be at least 1, not %d", cfg.MaxHashes)
+	}
+	if cfg.MaxConcurrent < 1 {
+		return cfg, fmt.Errorf("MAX_CONCURRENT must be at least 1, not %d", cfg.MaxConcurrent)
+	}
+	if !strings.HasPrefix(cfg.SlashCommand, "/") {
+		return cfg, fmt.Errorf("SLASH_COMMAND must start with /, like /reset-sessions")
+	}
+	if _, err := parseLevel(cfg.LogLevel); err != nil {
+		return cfg, err
+	}
+	if cfg.LogFormat != "json" && cfg.LogFormat != "text" {
+		return cfg, fmt.Errorf("LOG_FORMAT must be json or text, not %q", cfg.LogFormat)
+	}
+	if !strings.HasSuffix(cfg.SlackAPIURL, "/") {
+		cfg.SlackAPIURL += "/" // slack-go appends method names to it
+	}
+	return cfg, nil
+}
+
+func cleanList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// validateIPRoyal checks what every mode that calls IPRoyal needs.
+func (c config) validateIPRoyal() error {
+	if c.IPRoyalToken == "" {
+		return fmt.Errorf("IPROYAL_API_TOKEN is not set: create an API token in the IPRoyal dashboard and set it")
+	}
+	return nil
+}
+
+// validateAccess checks the allow-list variables' shapes.
+func (c config) validateAccess() error {
+	check := func(name string, ids []string, prefixes string) error {
+		for _, id := range ids {
+			if !validSlackID(id, prefixes) {
+				return fmt.Errorf("%s: %q is not a Slack ID starting with one of %q (use IDs, not names: copy them from the profile or channel details)", name, id, prefixes)
+			}
+		}
+		return nil
+	}
+	if err := check("ALLOWED_USERS", c.AllowedUsers, "UW"); err != nil {
+		return err
+	}
+	if err := check("ALLOWED_USERGROUPS", c.AllowedUsergroups, "S"); err != nil {
+		return err
+	}
+	if err := check("ALLOWED_CHANNELS", c.AllowedChannels, "CGD"); err != nil {
+		return err
+	}
+	if c.AuditChannel != "" {
+		return check("AUDIT_CHANNEL", []string{c.AuditChannel}, "CG")
+	}
+	return nil
+}
+
+// validateBot checks everything the Slack bot needs before it starts.
+func (c config) validateBot() error {
+	switch {
+	case c.SlackAppToken == "":
+		return fmt.Errorf("SLACK_APP_TOKEN is not set: create an app-level token with the connections:write scope (the app's Basic Information page) and set it")
+	case !strings.HasPrefix(c.SlackAppToken, "xapp-"):
+		return fmt.Errorf("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+	case c.SlackBotToken == "":
+		return fmt.Errorf("SLACK_BOT_TOKEN is not set: install the app to the workspace and set its Bot User OAuth Token")
+	case !strings.HasPrefix(c.SlackBotToken, "xoxb-"):
+		return fmt.Errorf("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+	}
+	if err := c.validateIPRoyal(); err != nil {
+		return err
+	}
+	if len(c.AllowedUsers) == 0 && len(c.AllowedUsergroups) == 0 {
+		return fmt.Errorf("neither ALLOWED_USERS nor ALLOWED_USERGROUPS is set: with no allow-list nobody could reset sessions, so sessionbot will not start; set at least one")
+	}
+	return c.validateAccess()
+}
+
+func validSlackID(id, prefixes string) bool {
+	if len(id) < 2 || len(id) > 24 || !strings.ContainsRune(prefixes, rune(id[0])) {
+		return false
+	}
+	for _, c := range id {
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// secrets returns the values that must never be printed.
+func (c config) secrets() []string {
+	var out []string
+	for _, s := range []string{c.SlackAppToken, c.SlackBotToken, c.IPRoyalToken} {
+		if len(s) >= 8 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", s)
+	}
+	return l, nil
+}

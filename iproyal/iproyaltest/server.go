@@ -1,0 +1,295 @@
+// Package iproyaltest runs a test double of IPRoyal's residential API on
+// 127.0.0.1, in the spirit of net/http/httptest.
+//
+// It checks the Bearer token, records every request, serves /me and a
+// paginated, searchable sub-user list from a table, accepts DELETE /sessions,
+// and can be scripted per call with a status, body, headers and a delay.
+package iproyaltest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// BasePath is where the API lives on the double, as /v1 does on the real
+// one, so a client that drops its base path fails against it.
+const BasePath = "/v1"
+
+// Subuser is a sub-user as the real API returns it, password included, so
+// tests can prove the password never leaks.
+type Subuser struct {
+	Hash             string  `json:"hash"`
+	Username         string  `json:"username"`
+	Password         string  `json:"password"`
+	TrafficAvailable float64 `json:"traffic_available"`
+	TrafficUsed      float64 `json:"traffic_used"`
+}
+
+// Account is what GET /me answers.
+type Account struct {
+	AvailableTraffic    float64 `json:"available_traffic"`
+	SubusersCount       int     `json:"subusers_count"`
+	ResidentialUserHash string  `json:"residential_user_hash"`
+}
+
+// Response is a scripted answer to one call.
+type Response struct {
+	Status int
+	Body   string
+	Header map[string]string
+	// Delay is waited before answering (or until the client gives up).
+	Delay time.Duration
+}
+
+// Request is a request the double received.
+type Request struct {
+	Method string
+	Path   string // without BasePath, e.g. "/sessions"
+	Query  string
+	Header http.Header
+	Body   []byte
+}
+
+// Server is a running double. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the API root to give a client, e.g. http://127.0.0.1:4321/v1.
+	URL string
+	// Token is the only Bearer token accepted.
+	Token string
+
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	requests []Request
+	resets   [][]string
+	script   map[string][]Response
+	delay    time.Duration
+	account  Account
+	subusers []Subuser
+	perPage  int
+}
+
+// NewServer starts a double that accepts token. Close it when done.
+func NewServer(token string) *Server {
+	s := &Server{
+		Token:   token,
+		script:  map[string][]Response{},
+		perPage: 20,
+		account: Account{AvailableTraffic: 32.6, ResidentialUserHash: "01H7YCG0R9GYY1YCPS2S4QA6WB"},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("DELETE "+BasePath+"/sessions", s.resetSessions)
+	mux.HandleFunc("GET "+BasePath+"/me", s.me)
+	mux.HandleFunc("GET "+BasePath+"/residential-subusers", s.listSubusers)
+	mux.HandleFunc("GET "+BasePath+"/residential-subusers/{hash}", s.getSubuser)
+	s.srv = httptest.NewServer(s.middleware(mux))
+	s.URL = s.srv.URL + BasePath
+	return s
+}
+
+// Close shuts the double down.
+func (s *Server) Close() { s.srv.Close() }
+
+// Script queues answers for the next calls to method and path (e.g.
+// "DELETE", "/sessions"); once they are used up the double answers normally.
+func (s *Server) Script(method, path string, rs ...Response) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := method + " " + path
+	s.script[key] = append(s.script[key], rs...)
+}
+
+// SetDelay makes every call wait d before answering, like a slow IPRoyal.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// SetSubusers replaces the sub-user table.
+func (s *Server) SetSubusers(subs ...Subuser) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subusers = append([]Subuser(nil), subs...)
+	s.account.SubusersCount = len(subs)
+}
+
+// SetPerPage sets the page size of the sub-user listing (default 20).
+func (s *Server) SetPerPage(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perPage = n
+}
+
+// SetAccount sets what GET /me answers.
+func (s *Server) SetAccount(a Account) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.account = a
+}
+
+// Requests returns every request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Count returns how many requests were made to method and path.
+func (s *Server) Count(method, path string) int {
+	n := 0
+	for _, r := range s.Requests() {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+// Resets returns the hash lists of every DELETE /sessions that succeeded.
+func (s *Server) Resets() [][]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]string(nil), s.resets...)
+}
+
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		path := strings.TrimPrefix(r.URL.Path, BasePath)
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{
+			Method: r.Method, Path: path, Query: r.URL.RawQuery,
+			Header: r.Header.Clone(), Body: body,
+		})
+		key := r.Method + " " + path
+		var scripted *Response
+		if q := s.script[key]; len(q) > 0 {
+			scripted = &q[0]
+			s.script[key] = q[1:]
+		}
+		delay := s.delay
+		s.mu.Unlock()
+
+		if scripted != nil {
+			delay += scripted.Delay
+		}
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		if r.Header.Get("Authorization") != "Bearer "+s.Token {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthenticated."})
+			return
+		}
+		if scripted != nil && scripted.Status != 0 {
+			for k, v := range scripted.Header {
+				w.Header().Set(k, v)
+			}
+			w.WriteHeader(scripted.Status)
+			_, _ = w.Write([]byte(scripted.Body))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) resetSessions(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Hashes []string `json:"residential_user_hashes"`
+	}
+	if r.Header.Get("Content-Type") != "application/json" {
+		writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"message": "Content-Type must be application/json"})
+		return
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || len(in.Hashes) == 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{
+			"message": "The residential user hashes field is required.",
+			"errors":  map[string][]string{"residential_user_hashes": {"The residential user hashes field is required."}},
+		})
+		return
+	}
+	s.mu.Lock()
+	s.resets = append(s.resets, in.Hashes)
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) me(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	a := s.account
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) listSubusers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 1)
+	search := q.Get("search")
+
+	s.mu.Lock()
+	perPage := s.perPage
+	if pp, err := strconv.Atoi(q.Get("per_page")); err == nil && pp > 0 {
+		perPage = pp
+	}
+	var match []Subuser
+	for _, sub := range s.subusers {
+		if strings.Contains(sub.Username, search) {
+			match = append(match, sub)
+		}
+	}
+	s.mu.Unlock()
+
+	last := max(1, (len(match)+perPage-1)/perPage)
+	from := min((page-1)*perPage, len(match))
+	to := min(from+perPage, len(match))
+	data := match[from:to]
+	if data == nil {
+		data = []Subuser{}
+	}
+	path := "http://" + r.Host + BasePath + "/residential-subusers"
+	writeJSON(w, http.StatusOK, map[string]any{
+		"data": data,
+		"links": map[string]any{
+			"first": path + "?page=1", "last": fmt.Sprintf("%s?page=%d", path, last),
+			"prev": nil, "next": nil,
+		},
+		"meta": map[string]any{
+			"current_page": page, "from": from + 1, "last_page": last, "path": path,
+			"per_page": perPage, "to": to, "total": len(match),
+		},
+	})
+}
+
+func (s *Server) getSubuser(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sub := range s.subusers {
+		if sub.Hash == r.PathValue("hash") {
+			writeJSON(w, http.StatusOK, sub)
+			return
+		}
+	}
+	writeJSON(w, http.StatusNotFound, map[string]string{"message": "Not found."})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,69 @@
+package iproyal
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+)
+
+// maxPages stops a listing that never reaches its last page.
+const maxPages = 1000
+
+// Subuser is a residential sub-user. Its password is deliberately not
+// decoded: it is a live proxy credential and has no business in this program.
+type Subuser struct {
+	Hash             string  `json:"hash"`
+	Username         string  `json:"username"`
+	TrafficAvailable float64 `json:"traffic_available"`
+	TrafficUsed      float64 `json:"traffic_used"`
+}
+
+type subuserPage struct {
+	Data []Subuser `json:"data"`
+	Meta struct {
+		CurrentPage int `json:"current_page"`
+		LastPage    int `json:"last_page"`
+	} `json:"meta"`
+}
+
+// ListSubusers returns every sub-user whose username contains search (all of
+// them when search is empty), following the pages to the last.
+func (c *Client) ListSubusers(ctx context.Context, search string) ([]Subuser, error) {
+	var all []Subuser
+	for page := 1; ; page++ {
+		if page > maxPages {
+			return nil, fmt.Errorf("iproyal: listing sub-users: more than %d pages", maxPages)
+		}
+		q := url.Values{"page": {strconv.Itoa(page)}}
+		if search != "" {
+			q.Set("search", search)
+		}
+		var p subuserPage
+		if err := c.do(ctx, http.MethodGet, "/residential-subusers", q, nil, &p); err != nil {
+			return nil, err
+		}
+		all = append(all, p.Data...)
+		if len(p.Data) == 0 || p.Meta.CurrentPage >= p.Meta.LastPage {
+			return all, nil
+		}
+	}
+}
+
+// FindSubuser returns the sub-user whose username is exactly username.
+// IPRoyal's search matches substrings, so "scraper-eu" also finds
+// "scraper-eu-old"; only an exact match counts. When there is none the error
+// is a *SubuserNotFoundError.
+func (c *Client) FindSubuser(ctx context.Context, username string) (Subuser, error) {
+	subs, err := c.ListSubusers(ctx, username)
+	if err != nil {
+		return Subuser{}, err
+	}
+	for _, s := range subs {
+		if s.Username == username {
+			return s, nil
+		}
+	}
+	return Subuser{}, &SubuserNotFoundError{Username: username}
+}
