@@ -253,6 +253,9 @@ func (st *State) Acked(envelopeID string) bool {
 	return false
 }
 
+// Acks is every acknowledgement so far.
+func (st *State) Acks() []Ack { return st.s.acks }
+
 // Messages is every chat.postMessage so far.
 func (st *State) Messages() []Message { return st.s.messages }
 

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
+)
+
+// The secrets every test uses; no test output may ever contain them.
+const (
+	appToken     = "xapp-1-A0SESSION-1-appsecret0123456789"
+	botToken     = "xoxb-1-botsecret0123456789"
+	iproyalToken = "iproyal-secret-0123456789"
+	subPassword  = "proxy-password-s3cr3t"
+
+	allowedUser = "U0ALLOWED"
+	otherUser   = "U0OTHER"
+	channel     = "C0GENERAL"
+
+	hashA = "01H7YCG0R9GYY1YCPS2S4QA6WB"
+	hashB = "01HQ5K3P97DY8EX9Y90YT1K6XA"
+	hashC = "01HQ5K3P97DY8EX9Y90YT1K6XC"
+
+	wait = 10 * time.Second
+)
+
+func TestMain(m *testing.M) {
+	// The shutdown test runs this test binary as the real program.
+	if os.Getenv("SESSIONBOT_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// doubles starts the Slack and IPRoyal doubles with one sub-user.
+func doubles(t *testing.T) (*slacktest.Server, *iproyaltest.Server) {
+	t.Helper()
+	sl := slacktest.NewServer(appToken, botToken)
+	t.Cleanup(sl.Close)
+	ipr := iproyaltest.NewServer(iproyalToken)
+	t.Cleanup(ipr.Close)
+	ipr.SetSubusers(
+		iproyaltest.Subuser{Hash: hashB, Username: "scraper-eu", Password: subPassword},
+		iproyaltest.Subuser{Hash: hashC, Username: "scraper-eu-old", Password: subPassword},
+	)
+	return sl, ipr
+}
+
+func baseEnv(sl *slacktest.Server, ipr *iproyaltest.Server, addr string) map[string]string {
+	return map[string]string{
+		"SLACK_APP_TOKEN":   appToken,
+		"SLACK_BOT_TOKEN":   botToken,
+		"IPROYAL_API_TOKEN": iproyalToken,
+		"ALLOWED_USERS":     allowedUser,
+		"SLACK_API_URL":     sl.URL,
+		"IPROYAL_API_URL":   ipr.URL,
+		"HTTP_ADDR":         addr,
+		"LOG_LEVEL":         "debug",
+		"SHUTDOWN_TIMEOUT":  "5s",
+	}
+}
+
+type harness struct {
+	t      *testing.T
+	slack  *slacktest.Server
+	ipr    *iproyaltest.Server
+	env    map[string]string
+	logs   *syncBuffer
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startBot runs the bot through run(), as main does, against fresh doubles.
+// edit may change the environment first.
+func startBot(t *testing.T, edit func(env map[string]string)) *harness {
+	t.Helper()
+	sl, ipr := doubles(t)
+	h := &harness{t: t, slack: sl, ipr: ipr, logs: &syncBuffer{}, addr: freeAddr(t), done: make(chan error, 1)}
+	h.env = baseEnv(sl, ipr, h.addr)
+	if edit != nil {
+		edit(h.env)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() {
+		h.done <- run(ctx, []string{"sessionbot"}, h.getenv, strings.NewReader(""), io.Discard, h.logs)
+	}()
+	t.Cleanup(func() {
+		if err := h.stop(); err != nil {
+			t.Errorf("bot stopped with %v", err)
+		}
+	})
+	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
+		t.Fatalf("the bot never connected: %v\nlogs:\n%s", err, h.logs)
+	}
+	h.waitReady(true)
+	return h
+}
+
+func (h *harness) getenv(k string) string { return h.env[k] }
+
+// stop cancels the bot as SIGTERM would and waits for run to return.
+func (h *harness) stop() error {
+	h.cancel()
+	select {
+	case err := <-h.done:
+		h.done <- err
+		return err
+	case <-time.After(wait):
+		return fmt.Errorf("run did not return after cancel")
+	}
+}
+
+func (h *harness) waitReady(want bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		code := h.get("/readyz")
+		if (code == http.StatusOK) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("/readyz = %d, want ready=%v", code, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (h *harness) get(path string) int {
+	resp, err := http.Get("http://" + h.addr + path)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (h *harness) body(path string) string {
+	h.t.Helper()
+	resp, err := http.Get("http://" + h.addr + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// command sends a slash command and waits for its ack.
+func (h *harness) command(user, text string) string {
+	h.t.Helper()
+	return h.commandIn(user, channel, text)
+}
+
+func (h *harness) commandIn(user, ch, text string) string {
+	h.t.Helper()
+	id, err := h.slack.SendSlashCommand(slacktest.SlashCommand{UserID: user, ChannelID: ch, Text: text, Command: h.commandName()})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return s.Acked(id) }); err != nil {
+		h.t.Fatalf("envelope %s was never acknowledged", id)
+	}
+	return id
+}
+
+func (h *harness) commandName() string {
+	if c := h.env["SLASH_COMMAND"]; c != "" {
+		return c
+	}
+	return "/reset-sessions"
+}
+
+// private waits for the response_url post of envelope id.
+func (h *harness) private(id string) slacktest.Response {
+	h.t.Helper()
+	var got slacktest.Response
+	err := h.slack.WaitFor(wait, func(s *slacktest.State) bool {
+		for _, r := range s.Responses() {
+			if r.EnvelopeID == id {
+				got = r
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		h.t.Fatalf("no private reply for %s; logs:\n%s", id, h.logs)
+	}
+	if got.ResponseType != "ephemeral" {
+		h.t.Errorf("private reply has response_type %q, want ephemeral", got.ResponseType)
+	}
+	return got
+}
+
+// threadReply waits for the first reply in the thread of parent.
+func (h *harness) threadReply(parent slacktest.Message) slacktest.Message {
+	h.t.Helper()
+	var got slacktest.Message
+	err := h.slack.WaitFor(wait, func(s *slacktest.State) bool {
+		for _, m := range s.Messages() {
+			if m.ThreadTS == parent.TS && m.Channel == parent.Channel {
+				got = m
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		h.t.Fatalf("no thread reply to %s; logs:\n%s", parent.TS, h.logs)
+	}
+	return got
+}
+
+// announcement waits for the n-th (0-based) top-level message in ch.
+func (h *harness) announcement(ch string, n int) slacktest.Message {
+	h.t.Helper()
+	var got slacktest.Message
+	err := h.slack.WaitFor(wait, func(s *slacktest.State) bool {
+		i := 0
+		for _, m := range s.Messages() {
+			if m.Channel == ch && m.ThreadTS == "" {
+				if i == n {
+					got = m
+					return true
+				}
+				i++
+			}
+		}
+		return false
+	})
+	if err != nil {
+		h.t.Fatalf("no message %d in %s; logs:\n%s", n, ch, h.logs)
+	}
+	return got
+}
+
+// eventually polls cond until it holds, for state the Slack double does not
+// announce (IPRoyal's, the logs').
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// waitLog waits until the logs contain s.
+func (h *harness) waitLog(s string) {
+	h.t.Helper()
+	eventually(h.t, "the logs contain "+s, func() bool { return strings.Contains(h.logs.String(), s) })
+}
+
+// auditLine returns the structured log line of the command with outcome.
+func (h *harness) auditLine(outcome string) map[string]any {
+	h.t.Helper()
+	h.waitLog(`"outcome":"` + outcome + `"`)
+	for _, line := range strings.Split(h.logs.String(), "\n") {
+		if !strings.Contains(line, `"msg":"command"`) || !strings.Contains(line, `"outcome":"`+outcome+`"`) {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			h.t.Fatalf("log line is not JSON: %s", line)
+		}
+		return m
+	}
+	h.t.Fatalf("no audit line with outcome %s", outcome)
+	return nil
+}
