@@ -36,12 +36,6 @@ func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
 
-// reportedError has already been printed; main only sets the exit code.
-type reportedError struct{ err error }
-
-func (e *reportedError) Error() string { return e.err.Error() }
-func (e *reportedError) Unwrap() error { return e.err }
-
 func exitCode(err error) int {
 	if errors.As(err, new(*usageError)) {
 		return 2

@@ -128,7 +128,7 @@ func slackStartError(variable string, cfg config, err error) error {
 	}
 	switch code {
 	case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type":
-		return fmt.Errorf("Slack refused %s (%s): check the token, and that the app is installed in the workspace", variable, code)
+		return fmt.Errorf("%s was refused by Slack (%s): check the token, and that the app is installed in the workspace", variable, code)
 	}
 	return fmt.Errorf("could not reach Slack at SLACK_API_URL %q: %s", cfg.SlackAPIURL, mask(err.Error(), cfg.secrets()))
 }

@@ -1,0 +1,108 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionbot/sessionbot/iproyal"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestGoldenBlocks pins the Block Kit JSON of every kind of message the bot
+// posts. Run with -update after a deliberate change, and review the diff.
+func TestGoldenBlocks(t *testing.T) {
+	targets := []Target{{Hash: "01H7YCG0R9GYY1YCPS2S4QA6WB"}, {Hash: "01HQ5K3P97DY8EX9Y90YT1K6XA", Username: "scraper-eu"}}
+	policy := Policy{Users: []string{"U0ALICE"}, Groups: []string{"S0OPS"}, Channels: []string{"C0OPS"}}
+	tests := map[string]Message{
+		"help":                HelpMessage("/reset-sessions", 100),
+		"denied_user":         deniedMessage(DeniedUser, policy),
+		"denied_channel":      deniedMessage(DeniedChannel, policy),
+		"denied_group_lookup": deniedMessage(DeniedGroupLookup, policy),
+		"bad_targets":         badTargetsMessage([]BadTarget{{Input: "&lt;!channel&gt;", Reason: "not a hash"}, {Input: "ghost", Reason: "no such sub-user"}}),
+		"too_many":            tooManyMessage(101, 100),
+		"lookup_failed":       lookupFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 503, Message: "down"}),
+		"cannot_post":         cannotPostMessage("not_in_channel"),
+		"slack_rate_limited":  slackFailedMessage(&RateLimitedError{Err: errors.New("429")}),
+		"busy":                busyMessage(),
+		"announcement":        AnnouncementMessage("a1b2c3d4", "U0ALICE", targets),
+		"success":             successMessage("a1b2c3d4", 2, 143*time.Millisecond),
+		"failure_401":         failureMessage("a1b2c3d4", "U0ALICE", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}),
+		"failure_timeout":     failureMessage("a1b2c3d4", "U0ALICE", fmt.Errorf("iproyal: DELETE /sessions: %w", context.DeadlineExceeded)),
+		"dry_run":             dryRunMessage("a1b2c3d4", 2),
+		"audit_denied":        auditDeniedMessage("a1b2c3d4", "U0BOB", "C0GENERAL", DeniedUser),
+		"audit_outcome":       auditOutcomeMessage("a1b2c3d4", "U0ALICE", "C0GENERAL", "reset", 150*time.Millisecond),
+	}
+	for name, m := range tests {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false) // keep <@U...> readable in the files
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(map[string]any{"text": m.Text, "blocks": m.Blocks}); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.Bytes()
+			path := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./bot -run TestGoldenBlocks -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s:\n%s", name, path, got)
+			}
+		})
+	}
+}
+
+func TestLongAnnouncementIsSplitIntoSections(t *testing.T) {
+	var targets []Target
+	for range 100 {
+		targets = append(targets, Target{Hash: "01H7YCG0R9GYY1YCPS2S4QA6WB", Username: strings.Repeat("u", 60)})
+	}
+	m := AnnouncementMessage("id", "U1", targets)
+	if len(m.Blocks) < 3 {
+		t.Fatalf("%d blocks for 100 long targets", len(m.Blocks))
+	}
+	for _, b := range m.Blocks {
+		raw, _ := json.Marshal(b)
+		var s struct {
+			Text struct{ Text string } `json:"text"`
+		}
+		_ = json.Unmarshal(raw, &s)
+		if len(s.Text.Text) > 3000 {
+			t.Errorf("a section holds %d characters, over Slack's 3000", len(s.Text.Text))
+		}
+	}
+}
+
+func TestShowInput(t *testing.T) {
+	tests := map[string]string{
+		"plain":                 "`plain`",
+		"<!channel>":            "`&lt;!channel&gt;`",
+		"&lt;!here&gt;":         "`&lt;!here&gt;`",
+		"<@U123|bob>":           "`&lt;@U123|bob&gt;`",
+		"a&amp;b":               "`a&amp;b`",
+		"back`tick":             "`back'tick`",
+		strings.Repeat("x", 70): "`" + strings.Repeat("x", 60) + "…`",
+	}
+	for in, want := range tests {
+		if got := showInput(in); got != want {
+			t.Errorf("showInput(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

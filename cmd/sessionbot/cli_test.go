@@ -1,0 +1,360 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
+)
+
+type result struct {
+	err            error
+	stdout, stderr string
+}
+
+func runWith(t *testing.T, env map[string]string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	err := run(ctx, append([]string{"sessionbot"}, args...), func(k string) string { return env[k] }, strings.NewReader(stdin), &out, &errOut)
+	return result{err, out.String(), errOut.String()}
+}
+
+func TestBadConfigurationStopsAtStart(t *testing.T) {
+	sl, ipr := doubles(t)
+	tests := []struct {
+		name string
+		edit map[string]string
+		want string
+	}{
+		{"no app token", map[string]string{"SLACK_APP_TOKEN": ""}, "SLACK_APP_TOKEN is not set"},
+		{"app token of the wrong kind", map[string]string{"SLACK_APP_TOKEN": botToken}, "SLACK_APP_TOKEN must be an app-level token starting with xapp-"},
+		{"no bot token", map[string]string{"SLACK_BOT_TOKEN": ""}, "SLACK_BOT_TOKEN is not set"},
+		{"bot token of the wrong kind", map[string]string{"SLACK_BOT_TOKEN": appToken}, "SLACK_BOT_TOKEN must be a bot token starting with xoxb-"},
+		{"no IPRoyal token", map[string]string{"IPROYAL_API_TOKEN": ""}, "IPROYAL_API_TOKEN is not set"},
+		{"no allow-list", map[string]string{"ALLOWED_USERS": ""}, "neither ALLOWED_USERS nor ALLOWED_USERGROUPS is set"},
+		{"a name instead of an ID", map[string]string{"ALLOWED_USERS": "@alice"}, `ALLOWED_USERS: "@alice" is not a Slack ID`},
+		{"a bad group ID", map[string]string{"ALLOWED_USERGROUPS": "U0WRONG"}, `ALLOWED_USERGROUPS: "U0WRONG" is not a Slack ID`},
+		{"a bad channel ID", map[string]string{"ALLOWED_CHANNELS": "#general"}, `ALLOWED_CHANNELS: "#general"`},
+		{"a bad limit", map[string]string{"MAX_HASHES": "many"}, "MAX_HASHES"},
+		{"a zero limit", map[string]string{"MAX_HASHES": "0"}, "MAX_HASHES must be at least 1"},
+		{"a bad timeout", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		{"a bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"},
+		{"a bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := baseEnv(sl, ipr, freeAddr(t))
+			for k, v := range tt.edit {
+				env[k] = v
+			}
+			r := runWith(t, env, "")
+			if r.err == nil || exitCode(r.err) != 2 {
+				t.Fatalf("err = %v (exit %d), want a usage error", r.err, exitCode(r.err))
+			}
+			if !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line containing %q", r.stderr, tt.want)
+			}
+			assertNoSecrets(t, r.stderr+r.stdout)
+		})
+	}
+	if n := len(sl.Calls("")); n != 0 {
+		t.Errorf("Slack was called %d times by configurations that cannot work", n)
+	}
+}
+
+func TestSlackRefusesTokens(t *testing.T) {
+	sl, ipr := doubles(t)
+	env := baseEnv(sl, ipr, freeAddr(t))
+	env["SLACK_BOT_TOKEN"] = "xoxb-revoked-0123456789"
+	r := runWith(t, env, "")
+	if r.err == nil || !strings.Contains(r.stderr, "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)") {
+		t.Errorf("bad bot token: err = %v, stderr = %q", r.err, r.stderr)
+	}
+
+	env = baseEnv(sl, ipr, freeAddr(t))
+	env["SLACK_APP_TOKEN"] = "xapp-revoked-0123456789"
+	r = runWith(t, env, "")
+	if r.err == nil || !strings.Contains(r.stderr, "SLACK_APP_TOKEN was refused by Slack (invalid_auth)") {
+		t.Errorf("bad app token: err = %v, stderr = %q", r.err, r.stderr)
+	}
+	assertNoSecrets(t, r.stderr)
+}
+
+// assertNoSecrets fails if s holds any token or sub-user password.
+func assertNoSecrets(t *testing.T, s string) {
+	t.Helper()
+	for _, secret := range []string{appToken, botToken, iproyalToken, subPassword, "appsecret", "botsecret", "iproyal-secret", "s3cr3t"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("output leaks a secret (%s...):\n%s", secret[:6], s)
+		}
+	}
+}
+
+func TestNoSecretsAnywhereAtDebugLevel(t *testing.T) {
+	h := startBot(t, func(env map[string]string) {
+		env["AUDIT_CHANNEL"] = "C0AUDIT"
+		env["LOG_FORMAT"] = "text"
+	})
+	// IPRoyal echoes the token back, and sub-user listings carry passwords.
+	h.ipr.Script("DELETE", "/sessions", iproyaltest.Response{Status: 401, Body: `{"message":"bad token ` + iproyalToken + `"}`})
+	h.command(allowedUser, "scraper-eu")
+	h.threadReply(h.announcement(channel, 0))
+	h.command(allowedUser, hashA+" scraper-eu-old")
+	h.threadReply(h.announcement(channel, 1))
+	h.private(h.command(otherUser, hashA))
+	h.slack.Fail("chat.postMessage", slacktest.Failure{Error: "not_in_channel", Channel: channel})
+	h.private(h.command(allowedUser, hashA))
+	h.slack.DropConnections()
+	h.waitReady(true)
+	metrics := h.body("/metrics")
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	var all strings.Builder
+	all.WriteString(metrics)
+	all.WriteString(h.logs.String())
+	for _, m := range h.slack.Messages() {
+		all.WriteString(m.Text + string(m.Blocks))
+	}
+	for _, r := range h.slack.Responses() {
+		all.WriteString(r.Text + string(r.Blocks))
+	}
+	if !strings.Contains(h.logs.String(), "level=DEBUG") {
+		t.Fatal("no debug lines were logged, so the test proves nothing")
+	}
+	if !strings.Contains(all.String(), "[redacted]") {
+		t.Error("the token IPRoyal echoed was not masked")
+	}
+	assertNoSecrets(t, all.String())
+}
+
+func TestShutdownFinishesCommandsInFlight(t *testing.T) {
+	sl, ipr := doubles(t)
+	ipr.SetDelay(500 * time.Millisecond)
+	addr := freeAddr(t)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SESSIONBOT_RUN_MAIN=1")
+	for k, v := range baseEnv(sl, ipr, addr) {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
+		t.Fatalf("the bot never connected:\n%s", logs.String())
+	}
+	id, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the reset reaches IPRoyal", func() bool { return ipr.Count("DELETE", "/sessions") == 1 })
+	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Acked(id) }); err != nil {
+		t.Fatal("not acknowledged")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, logs.String())
+		}
+	case <-time.After(wait):
+		t.Fatal("the bot did not exit after SIGTERM")
+	}
+	var replied bool
+	for _, m := range sl.Messages() {
+		replied = replied || (m.ThreadTS != "" && strings.Contains(m.Text, "Reset the sessions of 1 residential user"))
+	}
+	if !replied {
+		t.Fatalf("the command in flight was not finished; messages: %+v\nlogs:\n%s", sl.Messages(), logs.String())
+	}
+	if !strings.Contains(logs.String(), "sessionbot stopped") {
+		t.Errorf("no clean stop in the logs:\n%s", logs.String())
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	h := startBot(t, nil)
+	r := runWith(t, map[string]string{"HTTP_ADDR": h.addr}, "", "healthcheck")
+	if r.err != nil || r.stdout != "ready\n" {
+		t.Fatalf("healthcheck = %v, %q, %q", r.err, r.stdout, r.stderr)
+	}
+	r = runWith(t, map[string]string{"HTTP_ADDR": freeAddr(t)}, "", "healthcheck")
+	if r.err == nil || exitCode(r.err) != 1 || !strings.Contains(r.stderr, "not healthy") {
+		t.Fatalf("healthcheck of nothing = %v, %q", r.err, r.stderr)
+	}
+}
+
+func TestVersionAndHelp(t *testing.T) {
+	if r := runWith(t, nil, "", "version"); r.err != nil || !strings.HasPrefix(r.stdout, "sessionbot dev (go") {
+		t.Errorf("version = %v, %q", r.err, r.stdout)
+	}
+	if r := runWith(t, nil, "", "help"); r.err != nil || !strings.Contains(r.stdout, "sessionbot reset [--dry-run] TARGET...") {
+		t.Errorf("help = %v, %q", r.err, r.stdout)
+	}
+	r := runWith(t, nil, "", "frobnicate")
+	if exitCode(r.err) != 2 || !strings.Contains(r.stderr, `unknown command "frobnicate"`) {
+		t.Errorf("unknown command = %v, %q", r.err, r.stderr)
+	}
+}
+
+func resetEnv(ipr *iproyaltest.Server) map[string]string {
+	return map[string]string{"IPROYAL_API_TOKEN": iproyalToken, "IPROYAL_API_URL": ipr.URL}
+}
+
+func TestResetCommand(t *testing.T) {
+	_, ipr := doubles(t)
+	r := runWith(t, resetEnv(ipr), "", "reset", strings.ToLower(hashA), "scraper-eu", hashA)
+	if r.err != nil {
+		t.Fatalf("reset: %v\n%s", r.err, r.stderr)
+	}
+	want := "Reset the sessions of 2 residential users:\n  " + hashA + "\n  " + hashB + "  scraper-eu\n"
+	if r.stdout != want {
+		t.Errorf("stdout = %q, want %q", r.stdout, want)
+	}
+	if got := ipr.Resets(); len(got) != 1 || len(got[0]) != 2 {
+		t.Errorf("resets = %v", got)
+	}
+	if ua := ipr.Requests()[0].Header.Get("User-Agent"); ua != "sessionbot/dev" {
+		t.Errorf("User-Agent = %q", ua)
+	}
+}
+
+func TestResetDryRun(t *testing.T) {
+	_, ipr := doubles(t)
+	r := runWith(t, resetEnv(ipr), "", "reset", "scraper-eu", "--dry-run", hashA)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if !strings.Contains(r.stdout, "Dry run: no DELETE was sent") || !strings.Contains(r.stdout, hashB+"  scraper-eu") {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	if n := ipr.Count("DELETE", "/sessions"); n != 0 {
+		t.Errorf("dry run sent %d DELETEs", n)
+	}
+	if n := ipr.Count("GET", "/residential-subusers"); n != 1 {
+		t.Errorf("dry run looked up %d sub-users, want 1", n)
+	}
+}
+
+func TestResetFailures(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      func(*iproyaltest.Server) map[string]string
+		script   []iproyaltest.Response
+		args     []string
+		exit     int
+		want     string
+		requests int
+	}{
+		{name: "no targets", args: nil, exit: 2, want: "reset needs at least one TARGET"},
+		{name: "bad hash", args: []string{hashA, "<@U1>"}, exit: 2, want: `"<@U1>" is not a residential user hash`},
+		{name: "unknown flag", args: []string{"--force", hashA}, exit: 2, want: `unknown flag "--force"`},
+		{name: "no token", env: func(s *iproyaltest.Server) map[string]string { return map[string]string{"IPROYAL_API_URL": s.URL} },
+			args: []string{hashA}, exit: 2, want: "IPROYAL_API_TOKEN is not set"},
+		{name: "unknown username", args: []string{"ghost"}, exit: 1, want: `"ghost" is not a hash, and no sub-user has this username`, requests: 1},
+		{name: "401", script: []iproyaltest.Response{{Status: 401, Body: `{"message":"Unauthenticated."}`}}, args: []string{hashA}, exit: 1,
+			want: "reset failed: iproyal: DELETE /sessions: 401 Unauthorized: Unauthenticated.; check IPROYAL_API_TOKEN", requests: 1},
+		{name: "422", script: []iproyaltest.Response{{Status: 422, Body: `{"errors":{"residential_user_hashes.0":["The selected hash is invalid."]}}`}}, args: []string{hashA}, exit: 1,
+			want: "422 Unprocessable Entity: residential_user_hashes.0: The selected hash is invalid.; IPRoyal rejected the request", requests: 1},
+		{name: "429", script: []iproyaltest.Response{{Status: 429, Header: map[string]string{"Retry-After": "90"}}}, args: []string{hashA}, exit: 1,
+			want: "try again in 1m30s", requests: 1},
+		{name: "lookup fails", script: nil, args: []string{"scraper-eu"}, exit: 1, env: func(s *iproyaltest.Server) map[string]string {
+			s.Script("GET", "/residential-subusers", iproyaltest.Response{Status: 403, Body: `{"error":{"message":"API access disabled"}}`})
+			return resetEnv(s)
+		}, want: "looking up sub-users: iproyal: GET /residential-subusers: 403 Forbidden: API access disabled", requests: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, ipr := doubles(t)
+			env := resetEnv(ipr)
+			if tt.env != nil {
+				env = tt.env(ipr)
+			}
+			ipr.Script("DELETE", "/sessions", tt.script...)
+			r := runWith(t, env, "", append([]string{"reset"}, tt.args...)...)
+			if r.err == nil || exitCode(r.err) != tt.exit {
+				t.Fatalf("err = %v, exit %d; want exit %d", r.err, exitCode(r.err), tt.exit)
+			}
+			if !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr = %q, want one line containing %q", r.stderr, tt.want)
+			}
+			if r.stdout != "" {
+				t.Errorf("stdout = %q on failure", r.stdout)
+			}
+			if n := len(ipr.Requests()); n != tt.requests {
+				t.Errorf("requests = %d, want %d", n, tt.requests)
+			}
+			if len(ipr.Resets()) != 0 {
+				t.Error("something was reset")
+			}
+			assertNoSecrets(t, r.stderr)
+		})
+	}
+}
+
+func TestShell(t *testing.T) {
+	_, ipr := doubles(t)
+	env := resetEnv(ipr)
+	env["ALLOWED_USERS"] = "U0ME"
+	in := "/reset-sessions " + hashA + " scraper-eu\n\nhelp\n" + hashB + " <!channel>\n"
+	r := runWith(t, env, in, "shell", "--user", "U0ME")
+	if r.err != nil {
+		t.Fatalf("shell: %v\n%s", r.err, r.stderr)
+	}
+	for _, want := range []string{
+		"[#C0SHELL, message 1] sessionbot:",
+		"@U0ME is resetting the sessions of 2 residential users",
+		"[#C0SHELL, thread of message 1] sessionbot:",
+		"Reset the sessions of 2 residential users in",
+		"sessionbot reacted :white_check_mark: to message 1",
+		"[only visible to @U0ME] sessionbot:",
+		"resets by sub-user username",
+		"`<!channel>`: not a residential user hash",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("shell output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := ipr.Resets(); len(got) != 1 {
+		t.Errorf("resets = %v, want one", got)
+	}
+
+	r = runWith(t, env, hashA+"\n", "shell", "--user", "U0STRANGER")
+	if !strings.Contains(r.stdout, "You are not allowed to reset IPRoyal sessions") {
+		t.Errorf("a stranger was not refused:\n%s", r.stdout)
+	}
+}
+
+func TestShellDryRunNeedsNoIPRoyal(t *testing.T) {
+	r := runWith(t, map[string]string{"IPROYAL_API_URL": "http://127.0.0.1:1/v1"}, hashA+" scraper-eu\n", "shell", "--dry-run")
+	if r.err != nil {
+		t.Fatalf("shell --dry-run: %v\n%s", r.err, r.stderr)
+	}
+	for _, want := range []string{"Dry run: IPRoyal is never called", "sub-user `scraper-eu` (hash looked up on a real run)", "Dry run: nothing was reset and IPRoyal was not called"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	r = runWith(t, nil, "", "shell")
+	if exitCode(r.err) != 2 || !strings.Contains(r.stderr, "sessionbot shell --dry-run") {
+		t.Errorf("shell without a token = %v, %q", r.err, r.stderr)
+	}
+}
