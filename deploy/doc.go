@@ -1,0 +1,3 @@
+// Package deploy holds no code: its tests check the Dockerfile, the
+// Kubernetes manifests and the Slack app manifest against the real bot.
+package deploy

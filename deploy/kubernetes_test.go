@@ -1,0 +1,227 @@
+package deploy
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+)
+
+// rendered holds the objects `kubectl apply -k deploy/kubernetes` applies.
+type rendered struct {
+	deployment appsv1.Deployment
+	configMap  corev1.ConfigMap
+	service    corev1.Service
+	pdb        policyv1.PodDisruptionBudget
+	namespace  corev1.Namespace
+}
+
+// render runs kustomize (the engine inside kubectl) and decodes every
+// document strictly into its real Kubernetes type: an unknown or misspelt
+// field fails the test.
+func render(t *testing.T) rendered {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	resMap, err := k.Run(filesys.MakeFsOnDisk(), "kubernetes")
+	if err != nil {
+		t.Fatalf("kustomize build deploy/kubernetes: %v", err)
+	}
+	out, err := resMap.AsYaml()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r rendered
+	seen := map[string]int{}
+	for _, doc := range bytes.Split(out, []byte("\n---\n")) {
+		var tm metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &tm); err != nil {
+			t.Fatal(err)
+		}
+		var target any
+		switch tm.Kind {
+		case "Deployment":
+			target = &r.deployment
+		case "ConfigMap":
+			target = &r.configMap
+		case "Service":
+			target = &r.service
+		case "PodDisruptionBudget":
+			target = &r.pdb
+		case "Namespace":
+			target = &r.namespace
+		default:
+			t.Fatalf("unexpected kind %q", tm.Kind)
+		}
+		if err := yaml.UnmarshalStrict(doc, target); err != nil {
+			t.Fatalf("%s does not decode strictly: %v", tm.Kind, err)
+		}
+		seen[tm.Kind]++
+	}
+	for _, kind := range []string{"Deployment", "ConfigMap", "Service", "PodDisruptionBudget", "Namespace"} {
+		if seen[kind] != 1 {
+			t.Errorf("%d %s objects, want 1", seen[kind], kind)
+		}
+	}
+	return r
+}
+
+func TestKubernetesDeploymentIsLockedDown(t *testing.T) {
+	d := render(t).deployment
+	spec := d.Spec.Template.Spec
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("replicas = %v, want 2", d.Spec.Replicas)
+	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Error("automountServiceAccountToken must be false")
+	}
+	psc := spec.SecurityContext
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot {
+		t.Error("the pod must set runAsNonRoot")
+	}
+	if psc == nil || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Error("the pod must use the RuntimeDefault seccomp profile")
+	}
+	if len(spec.Containers) != 1 {
+		t.Fatalf("%d containers", len(spec.Containers))
+	}
+	c := spec.Containers[0]
+	sc := c.SecurityContext
+	if sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem {
+		t.Error("readOnlyRootFilesystem must be true")
+	}
+	if sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
+		t.Error("allowPrivilegeEscalation must be false")
+	}
+	if sc == nil || sc.Capabilities == nil || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
+		t.Error("all capabilities must be dropped")
+	}
+	if c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() || c.Resources.Requests.Cpu().IsZero() {
+		t.Error("memory requests and limits, and a CPU request, must be set")
+	}
+	if !strings.HasPrefix(c.Image, "ghcr.io/") {
+		t.Errorf("image = %q: kustomize's images: did not apply", c.Image)
+	}
+	var fromConfig, fromSecret bool
+	for _, e := range c.EnvFrom {
+		fromConfig = fromConfig || (e.ConfigMapRef != nil && e.ConfigMapRef.Name == "sessionbot")
+		fromSecret = fromSecret || (e.SecretRef != nil && e.SecretRef.Name == exampleSecret(t).Name)
+	}
+	if !fromConfig || !fromSecret {
+		t.Error("the container must take its environment from the ConfigMap and the Secret")
+	}
+	if d.Namespace != "sessionbot" {
+		t.Errorf("namespace = %q", d.Namespace)
+	}
+}
+
+func exampleSecret(t *testing.T) corev1.Secret {
+	t.Helper()
+	b, err := os.ReadFile("kubernetes/secret.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s corev1.Secret
+	if err := yaml.UnmarshalStrict(b, &s); err != nil {
+		t.Fatalf("secret.example.yaml: %v", err)
+	}
+	for _, k := range []string{"SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "IPROYAL_API_TOKEN"} {
+		if !strings.Contains(s.StringData[k], "REPLACE-ME") {
+			t.Errorf("the example Secret's %s should be a placeholder", k)
+		}
+	}
+	return s
+}
+
+func TestKubernetesWiringMatchesTheBinary(t *testing.T) {
+	r := render(t)
+	c := r.deployment.Spec.Template.Spec.Containers[0]
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	_, portStr, err := net.SplitHostPort(r.configMap.Data["HTTP_ADDR"])
+	if err != nil {
+		t.Fatalf("ConfigMap HTTP_ADDR: %v", err)
+	}
+	if fmt.Sprint(ports["http"]) != portStr {
+		t.Errorf("containerPort http = %d, but HTTP_ADDR listens on %s", ports["http"], portStr)
+	}
+	for name, probe := range map[string]*corev1.Probe{"readiness": c.ReadinessProbe, "liveness": c.LivenessProbe} {
+		if probe == nil || probe.HTTPGet == nil {
+			t.Fatalf("no %s probe", name)
+		}
+		if probe.HTTPGet.Port.String() != "http" {
+			t.Errorf("%s probe port = %s, want the http port", name, probe.HTTPGet.Port.String())
+		}
+	}
+	if c.ReadinessProbe.HTTPGet.Path != "/readyz" || c.LivenessProbe.HTTPGet.Path != "/healthz" {
+		t.Errorf("probe paths = %s, %s", c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path)
+	}
+	ann := r.service.Annotations
+	if ann["prometheus.io/port"] != portStr || r.service.Spec.Ports[0].TargetPort.String() != "http" {
+		t.Errorf("the Service does not point Prometheus at the http port: %v", ann)
+	}
+	podLabels := r.deployment.Spec.Template.Labels
+	for k, v := range r.pdb.Spec.Selector.MatchLabels {
+		if podLabels[k] != v {
+			t.Errorf("the PodDisruptionBudget selects %s=%s, the pods do not have it", k, v)
+		}
+	}
+	for k, v := range r.service.Spec.Selector {
+		if podLabels[k] != v {
+			t.Errorf("the Service selects %s=%s, the pods do not have it", k, v)
+		}
+	}
+
+	// Every ConfigMap key must be a variable the README documents.
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range r.configMap.Data {
+		if !regexp.MustCompile("(?m)^\\| `" + k + "` \\|").Match(readme) {
+			t.Errorf("ConfigMap key %s is not a documented variable", k)
+		}
+	}
+
+	// And the binary, run with this ConfigMap, serves the probed paths.
+	env := map[string]string{}
+	for k, v := range r.configMap.Data {
+		env[k] = v
+	}
+	addr, _, _ := runningBot(t, env)
+	for _, path := range []string{c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path, ann["prometheus.io/path"]} {
+		eventually(t, path+" answers 200", func() bool {
+			resp, err := http.Get("http://" + addr + path)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		})
+	}
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,182 @@
+package deploy
+
+import (
+	"debug/elf"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
+)
+
+// binary is sessionbot built by TestMain with the Dockerfile's own build line.
+var binary string
+
+const stampedVersion = "deploy-test"
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sessionbot-deploy-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "sessionbot")
+	if err := buildLikeDockerfile(binary); err != nil {
+		fmt.Fprintln(os.Stderr, "building as the Dockerfile does:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func parseDockerfile() ([]instructions.Stage, error) {
+	f, err := os.Open("../Dockerfile")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	res, err := parser.Parse(f)
+	if err != nil {
+		return nil, err
+	}
+	stages, _, err := instructions.Parse(res.AST, nil)
+	return stages, err
+}
+
+// buildLikeDockerfile runs the builder stage's "go build" line, with its
+// ENV and ARG values, word-split by BuildKit's own shell lexer, writing the
+// binary to out instead of the image path.
+func buildLikeDockerfile(out string) error {
+	stages, err := parseDockerfile()
+	if err != nil {
+		return err
+	}
+	vars := map[string]string{}
+	for _, cmd := range stages[0].Commands {
+		switch c := cmd.(type) {
+		case *instructions.ArgCommand:
+			for _, a := range c.Args {
+				if a.Value != nil {
+					vars[a.Key] = *a.Value
+				}
+			}
+		case *instructions.EnvCommand:
+			for _, kv := range c.Env {
+				vars[kv.Key] = kv.Value
+			}
+		case *instructions.RunCommand:
+			line := strings.Join(c.CmdLine, " ")
+			if !strings.HasPrefix(line, "go build") {
+				continue
+			}
+			vars["VERSION"] = stampedVersion
+			words, err := shell.NewLex(parser.DefaultEscapeToken).ProcessWords(line, envGetter(vars))
+			if err != nil {
+				return err
+			}
+			for i, w := range words {
+				if w == "-o" && i+1 < len(words) {
+					words[i+1] = out
+				}
+			}
+			cmd := exec.Command(words[0], words[1:]...)
+			cmd.Dir = ".."
+			cmd.Env = os.Environ()
+			for k, v := range vars {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			if b, err := cmd.CombinedOutput(); err != nil {
+				return fmt.Errorf("%s: %v\n%s", line, err, b)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("no RUN go build line in the Dockerfile's first stage")
+}
+
+type envGetter map[string]string
+
+func (e envGetter) Get(k string) (string, bool) { v, ok := e[k]; return v, ok }
+func (e envGetter) Keys() []string {
+	var ks []string
+	for k := range e {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+func TestBinaryIsStaticAndStamped(t *testing.T) {
+	f, err := elf.Open(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatal("the binary has a PT_INTERP header: it is dynamically linked and will not run on distroless/static")
+		}
+	}
+	if libs, _ := f.ImportedLibraries(); len(libs) > 0 {
+		t.Errorf("the binary imports %v", libs)
+	}
+	out, err := exec.Command(binary, "version").Output()
+	if err != nil || !strings.Contains(string(out), stampedVersion) {
+		t.Errorf("version = %q, %v; want the -ldflags stamp %q", out, err, stampedVersion)
+	}
+	st, _ := os.Stat(binary)
+	t.Logf("binary: %.1f MB", float64(st.Size())/1e6)
+}
+
+// runningBot starts the built binary against the Slack and IPRoyal doubles
+// with env added to a working configuration, and returns its HTTP address.
+func runningBot(t *testing.T, env map[string]string) (addr string, sl *slacktest.Server, ipr *iproyaltest.Server) {
+	t.Helper()
+	sl = slacktest.NewServer("xapp-1-deploy-test", "xoxb-1-deploy-test")
+	t.Cleanup(sl.Close)
+	ipr = iproyaltest.NewServer("iproyal-deploy-test")
+	t.Cleanup(ipr.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr = ln.Addr().String()
+	ln.Close()
+
+	vars := map[string]string{
+		"SLACK_APP_TOKEN": sl.AppToken, "SLACK_BOT_TOKEN": sl.BotToken,
+		"IPROYAL_API_TOKEN": ipr.Token, "ALLOWED_USERS": "U0ALLOWED",
+		"SLACK_API_URL": sl.URL, "IPROYAL_API_URL": ipr.URL,
+	}
+	for k, v := range env {
+		if v != "" {
+			vars[k] = v
+		}
+	}
+	vars["HTTP_ADDR"] = addr
+	cmd := exec.Command(binary)
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var logs strings.Builder
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if err := sl.WaitFor(10*time.Second, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
+		t.Fatalf("the bot never connected: %v", err)
+	}
+	return addr, sl, ipr
+}
