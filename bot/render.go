@@ -51,17 +51,20 @@ func splitLines(s string, limit int) []string {
 	return append(out, s)
 }
 
+var (
+	escaper   = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
+)
+
 // escape makes text from outside (IPRoyal's messages) inert in mrkdwn.
-func escape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
+func escape(s string) string { return escaper.Replace(s) }
 
 // showInput renders a word the user typed so that it can never become live
 // markup: Slack sends typed text with &, < and > already escaped but control
 // sequences such as <!channel> raw, so unescape once and escape once, then
 // quote it in a code span.
 func showInput(s string) string {
-	s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	s = unescaper.Replace(s)
 	if r := []rune(s); len(r) > 60 {
 		s = string(r[:60]) + "…"
 	}

@@ -32,7 +32,7 @@ func plainText(s string) string {
 	s = userRef.ReplaceAllString(s, "@$1")
 	s = channelRef.ReplaceAllString(s, "#$1")
 	s = groupRef.ReplaceAllString(s, "@$1")
-	s = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(s)
+	s = unescaper.Replace(s)
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
 

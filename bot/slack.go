@@ -53,7 +53,7 @@ func NewSlack(o SlackOptions) *Slack {
 		o.MaxConcurrent = 100
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 15 * time.Second}
+		o.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: PooledTransport()}
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -80,6 +80,20 @@ func NewSlack(o SlackOptions) *Slack {
 		seen:    map[string]time.Time{},
 	}
 }
+
+// PooledTransport is http.DefaultTransport keeping enough idle connections
+// per host for many commands at once. With the default of 2, a busy bot
+// opens and closes a connection for most calls: in BENCHMARKS.md that
+// doubled the CPU per command. Idle connections close after 15 s.
+func PooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = IdleConnTimeout
+	return t
+}
+
+// IdleConnTimeout is how long PooledTransport keeps an unused connection.
+const IdleConnTimeout = 15 * time.Second
 
 // AuthTest checks the bot token and says which bot and team it belongs to.
 func (s *Slack) AuthTest(ctx context.Context) (*slack.AuthTestResponse, error) {

@@ -77,6 +77,27 @@ type Response struct {
 	Blocks       json.RawMessage `json:"blocks"`
 }
 
+// EventKind says what an Event records.
+type EventKind string
+
+// The kinds of Event.
+const (
+	EventHello      EventKind = "hello"      // a hello frame was sent on a new connection
+	EventDisconnect EventKind = "disconnect" // a disconnect message was sent
+	EventAck        EventKind = "ack"        // an envelope was acknowledged
+	EventMessage    EventKind = "message"    // chat.postMessage succeeded
+	EventResponse   EventKind = "response"   // a response_url post arrived
+)
+
+// Event is something the app did to the double, stamped when the double saw
+// it; the benchmark measures latency with these.
+type Event struct {
+	Kind       EventKind
+	At         time.Time
+	EnvelopeID string  // EventAck, EventResponse
+	Message    Message // EventMessage
+}
+
 // Failure scripts one answer of a Web API method.
 type Failure struct {
 	// Error is Slack's error code, answered as HTTP 200 {"ok":false,"error":...}.
@@ -124,6 +145,7 @@ type Server struct {
 	groups       map[string][]string
 	ts           int
 	closed       bool
+	subs         []chan Event
 }
 
 type conn struct {
@@ -205,6 +227,26 @@ func (s *Server) ClearFailures() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failures = map[string][]Failure{}
+}
+
+// Subscribe returns a channel that receives every Event from now on. The
+// receiver must keep up: the double waits for it.
+func (s *Server) Subscribe(buffer int) <-chan Event {
+	ch := make(chan Event, buffer)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs = append(s.subs, ch)
+	return ch
+}
+
+// emit sends e to the subscribers. Call without mu held.
+func (s *Server) emit(e Event) {
+	s.mu.Lock()
+	subs := s.subs
+	s.mu.Unlock()
+	for _, ch := range subs {
+		ch <- e
+	}
 }
 
 // notify wakes everyone waiting for the state to change. Call with mu held.
@@ -367,6 +409,7 @@ func (s *Server) SendRaw(frame []byte) error {
 // before it recycles a connection.
 func (s *Server) Disconnect(reason string) {
 	for _, c := range s.snapshot() {
+		s.emit(Event{Kind: EventDisconnect, At: time.Now()})
 		_ = c.write(map[string]any{
 			"type": "disconnect", "reason": reason,
 			"debug_info": map[string]any{"host": "slacktest"},
@@ -417,6 +460,9 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	}
 	s.notify()
 	s.mu.Unlock()
+	if err == nil {
+		s.emit(Event{Kind: EventHello, At: time.Now()})
+	}
 
 	go s.ping(c, interval)
 	s.readAcks(c)
@@ -462,10 +508,12 @@ func (s *Server) readAcks(c *conn) {
 		if json.Unmarshal(data, &ack) != nil || ack.EnvelopeID == "" {
 			continue
 		}
+		now := time.Now()
 		s.mu.Lock()
-		s.acks = append(s.acks, Ack{EnvelopeID: ack.EnvelopeID, Payload: ack.Payload, At: time.Now()})
+		s.acks = append(s.acks, Ack{EnvelopeID: ack.EnvelopeID, Payload: ack.Payload, At: now})
 		s.notify()
 		s.mu.Unlock()
+		s.emit(Event{Kind: EventAck, At: now, EnvelopeID: ack.EnvelopeID})
 	}
 }
 
@@ -481,6 +529,7 @@ func (s *Server) responseURL(w http.ResponseWriter, r *http.Request) {
 	s.responses = append(s.responses, resp)
 	s.notify()
 	s.mu.Unlock()
+	s.emit(Event{Kind: EventResponse, At: time.Now(), EnvelopeID: resp.EnvelopeID})
 	_, _ = io.WriteString(w, "ok")
 }
 
@@ -589,12 +638,14 @@ func (s *Server) postMessage(w http.ResponseWriter, params url.Values) {
 	s.mu.Lock()
 	s.ts++
 	ts := fmt.Sprintf("1764158400.%06d", s.ts)
-	s.messages = append(s.messages, Message{
+	m := Message{
 		Channel: channel, TS: ts, Text: params.Get("text"), Blocks: blocks,
 		ThreadTS: params.Get("thread_ts"), Broadcast: params.Get("reply_broadcast") == "true",
-	})
+	}
+	s.messages = append(s.messages, m)
 	s.notify()
 	s.mu.Unlock()
+	s.emit(Event{Kind: EventMessage, At: time.Now(), Message: m})
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts})
 }
 

@@ -14,7 +14,7 @@ import (
 
 func newIPRoyal(cfg config, rt http.RoundTripper) (*iproyal.Client, error) {
 	if rt == nil {
-		rt = http.DefaultTransport
+		rt = bot.PooledTransport()
 	}
 	c, err := iproyal.NewClient(
 		iproyal.WithBaseURL(cfg.IPRoyalAPIURL),

@@ -44,7 +44,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
 
-	ipr, err := newIPRoyal(cfg, metrics.InstrumentIPRoyal(http.DefaultTransport))
+	ipr, err := newIPRoyal(cfg, metrics.InstrumentIPRoyal(bot.PooledTransport()))
 	if err != nil {
 		return usagef("%v", err)
 	}

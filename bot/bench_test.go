@@ -1,0 +1,89 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessionbot/sessionbot/iproyal"
+)
+
+func benchText(n int) string {
+	words := make([]string, n)
+	for i := range words {
+		words[i] = fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4QA%03d", i)
+	}
+	return strings.Join(words, ", ")
+}
+
+func BenchmarkParseCommand(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		text := benchText(n)
+		b.Run(fmt.Sprintf("%d_hashes", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				targets, bad, err := ResolveTargets(context.Background(), nil, SplitTargets(text))
+				if err != nil || len(bad) != 0 || len(targets) != n {
+					b.Fatal(len(targets), bad, err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRenderAnnouncement(b *testing.B) {
+	for _, n := range []int{1, 100} {
+		targets, _, _ := ResolveTargets(context.Background(), nil, SplitTargets(benchText(n)))
+		b.Run(fmt.Sprintf("%d_hashes", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				m := AnnouncementMessage("a1b2c3d4", "U0ALICE", targets)
+				if _, err := json.Marshal(m.Blocks); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRenderFailure(b *testing.B) {
+	err := &iproyal.APIError{StatusCode: 503, Message: "Service Unavailable"}
+	b.ReportAllocs()
+	for b.Loop() {
+		m := failureMessage("a1b2c3d4", "U0ALICE", err)
+		if _, err := json.Marshal(m.Blocks); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// nopChat and nopIPRoyal isolate the core's own cost from the network.
+type nopChat struct{}
+
+func (nopChat) Post(context.Context, string, Message) (string, error)      { return "1.0", nil }
+func (nopChat) Reply(context.Context, string, string, Message, bool) error { return nil }
+func (nopChat) React(context.Context, string, string, string) error        { return nil }
+func (nopChat) Private(context.Context, Command, Message) error            { return nil }
+
+type nopIPRoyal struct{}
+
+func (nopIPRoyal) FindSubuser(context.Context, string) (iproyal.Subuser, error) {
+	return iproyal.Subuser{}, nil
+}
+func (nopIPRoyal) ResetSessions(context.Context, []string) error { return nil }
+
+// BenchmarkHandle is one accepted command through the core, without I/O:
+// parse, authorize, render three messages, log one line.
+func BenchmarkHandle(b *testing.B) {
+	bot := New(Config{Now: time.Now}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, nopChat{})
+	cmd := Command{User: "U1", Channel: "C1", Text: benchText(2)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if out := bot.Handle(context.Background(), cmd); out != OutcomeReset {
+			b.Fatal(out)
+		}
+	}
+}
