@@ -67,6 +67,7 @@ func (nopChat) Post(context.Context, string, Message) (string, error)      { ret
 func (nopChat) Reply(context.Context, string, string, Message, bool) error { return nil }
 func (nopChat) React(context.Context, string, string, string) error        { return nil }
 func (nopChat) Private(context.Context, Command, Message) error            { return nil }
+func (nopChat) Replace(context.Context, string, Message) error             { return nil }
 
 type nopIPRoyal struct{}
 
@@ -74,6 +75,7 @@ func (nopIPRoyal) FindSubuser(context.Context, string) (iproyal.Subuser, error) 
 	return iproyal.Subuser{}, nil
 }
 func (nopIPRoyal) ResetSessions(context.Context, []string) error { return nil }
+func (nopIPRoyal) Me(context.Context) (iproyal.Account, error)   { return iproyal.Account{}, nil }
 
 // BenchmarkHandle is one accepted command through the core, without I/O:
 // parse, authorize, render three messages, log one line.

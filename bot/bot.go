@@ -9,9 +9,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/sessionbot/sessionbot/iproyal"
 )
 
 // Command is one invocation of the slash command, whatever the transport.
@@ -34,12 +38,27 @@ type Chat interface {
 	React(ctx context.Context, channel, ts, emoji string) error
 	// Private shows m to the requester of cmd only.
 	Private(ctx context.Context, cmd Command, m Message) error
+	// Replace replaces the private message a click came from (replyTo is
+	// the click's handle, Slack's response_url).
+	Replace(ctx context.Context, replyTo string, m Message) error
+}
+
+// Click is a press of a button on one of the bot's messages.
+type Click struct {
+	User     string // who clicked
+	Channel  string
+	ActionID string
+	BlockID  string
+	Value    string
+	// ReplyTo is the transport's handle for answering the click (response_url).
+	ReplyTo string
 }
 
 // IPRoyal is what the core needs from the IPRoyal client.
 type IPRoyal interface {
 	SubuserFinder
 	ResetSessions(ctx context.Context, hashes []string) error
+	Me(ctx context.Context) (iproyal.Account, error)
 }
 
 // Outcome is how a command ended; it labels metrics and audit log lines.
@@ -57,6 +76,15 @@ const (
 	OutcomeFailed       Outcome = "failed"
 	OutcomeDryRun       Outcome = "dry_run"
 	OutcomeBusy         Outcome = "busy"
+	OutcomeStatus       Outcome = "status"
+	OutcomeStatusFailed Outcome = "status_failed"
+	OutcomeRateLimited  Outcome = "rate_limited"
+	OutcomeConfirmAsked Outcome = "confirmation_requested"
+	OutcomeCancelled    Outcome = "cancelled"
+	OutcomeExpired      Outcome = "confirmation_expired"
+	OutcomeNotYours     Outcome = "click_not_requester"
+	OutcomeBadClick     Outcome = "click_invalid"
+	OutcomeRepeatClick  Outcome = "click_repeated"
 )
 
 // Config is the core's behaviour; zero values get sensible defaults.
@@ -64,12 +92,23 @@ type Config struct {
 	Command      string // the slash command, for help texts; default /reset-sessions
 	MaxTargets   int    // most targets in one command; default 100
 	AuditChannel string // if set, requests, denials and outcomes are mirrored here
-	// DryRun resolves and validates without calling IPRoyal at all.
-	DryRun  bool
-	Now     func() time.Time
-	NewID   func() string
-	Log     *slog.Logger
-	Metrics *Metrics
+	// DryRun makes every command a dry run that does not call IPRoyal at
+	// all (the shell's offline mode); usernames are then not looked up.
+	DryRun bool
+	// ConfirmAbove: commands with more targets wait for the requester to
+	// click Confirm. Zero or less: never ask.
+	ConfirmAbove int
+	// ConfirmTTL is how long a confirmation can be clicked; default 5m.
+	ConfirmTTL time.Duration
+	// ConfirmKey signs confirmations. Every replica must have the same key;
+	// when it is empty a random one is made, which suits a single process.
+	ConfirmKey []byte
+	// RateLimitPerMinute bounds each user's commands; zero or less: no limit.
+	RateLimitPerMinute int
+	Now                func() time.Time
+	NewID              func() string
+	Log                *slog.Logger
+	Metrics            *Metrics
 }
 
 // Bot handles commands. It is safe for concurrent use.
@@ -79,6 +118,10 @@ type Bot struct {
 	iproyal IPRoyal
 	chat    Chat
 	log     *slog.Logger
+	limiter *userLimiter
+
+	mu     sync.Mutex
+	clicks map[string]time.Time // confirmations already acted on, until they expire
 }
 
 // New returns a Bot. ipr may be nil when cfg.DryRun is set.
@@ -98,7 +141,18 @@ func New(cfg Config, auth *Authorizer, ipr IPRoyal, chat Chat) *Bot {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{cfg: cfg, auth: auth, iproyal: ipr, chat: chat, log: cfg.Log}
+	if cfg.ConfirmTTL <= 0 {
+		cfg.ConfirmTTL = 5 * time.Minute
+	}
+	if len(cfg.ConfirmKey) == 0 {
+		cfg.ConfirmKey = make([]byte, 32)
+		_, _ = rand.Read(cfg.ConfirmKey)
+	}
+	return &Bot{
+		cfg: cfg, auth: auth, iproyal: ipr, chat: chat, log: cfg.Log,
+		limiter: newUserLimiter(cfg.RateLimitPerMinute, cfg.Now),
+		clicks:  map[string]time.Time{},
+	}
 }
 
 // Command returns the slash command the bot answers to.
@@ -130,9 +184,9 @@ func (b *Bot) Handle(ctx context.Context, cmd Command) Outcome {
 }
 
 func (b *Bot) handle(ctx context.Context, cmd Command, rec *record) Outcome {
-	words := SplitTargets(cmd.Text)
-	if len(words) == 0 || (len(words) == 1 && isHelp(words[0])) {
-		b.private(ctx, cmd, HelpMessage(b.cfg.Command, b.cfg.MaxTargets))
+	words, dryRun := takeDryRun(SplitTargets(cmd.Text))
+	if len(words) == 0 && !dryRun || (len(words) == 1 && isHelp(words[0])) {
+		b.private(ctx, cmd, HelpMessage(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove))
 		return OutcomeHelp
 	}
 
@@ -143,7 +197,18 @@ func (b *Bot) handle(ctx context.Context, cmd Command, rec *record) Outcome {
 		b.mirror(ctx, auditDeniedMessage(rec.id, cmd.User, cmd.Channel, reason))
 		return OutcomeDenied
 	}
+	if ok, retryIn := b.limiter.allow(cmd.User); !ok {
+		b.private(ctx, cmd, rateLimitedMessage(b.cfg.RateLimitPerMinute, retryIn))
+		return OutcomeRateLimited
+	}
 
+	if len(words) == 1 && strings.EqualFold(words[0], "status") && !dryRun {
+		return b.status(ctx, cmd, rec)
+	}
+	if len(words) == 0 {
+		b.private(ctx, cmd, noTargetsMessage(b.cfg.Command))
+		return OutcomeInvalid
+	}
 	if len(words) > b.cfg.MaxTargets {
 		b.private(ctx, cmd, tooManyMessage(len(words), b.cfg.MaxTargets))
 		return OutcomeTooMany
@@ -168,25 +233,39 @@ func (b *Bot) handle(ctx context.Context, cmd Command, rec *record) Outcome {
 	}
 	rec.targets = targets
 
+	if dryRun {
+		b.private(ctx, cmd, dryRunPreviewMessage(rec.id, targets))
+		return OutcomeDryRun
+	}
+	if b.cfg.ConfirmAbove > 0 && len(targets) > b.cfg.ConfirmAbove {
+		return b.askConfirmation(ctx, cmd, rec, targets)
+	}
+	return b.execute(ctx, rec, cmd.User, cmd.Channel, targets, func(m Message) { b.private(ctx, cmd, m) })
+}
+
+// execute announces the reset in channel, runs it, and replies in the
+// announcement's thread. tell reaches the requester privately.
+func (b *Bot) execute(ctx context.Context, rec *record, user, channel string, targets []Target, tell func(Message)) Outcome {
+	rec.targets = targets
 	// The announcement comes first, so the trail exists even if the reset fails.
-	announcement := AnnouncementMessage(rec.id, cmd.User, targets)
-	ts, err := b.chat.Post(ctx, cmd.Channel, announcement)
+	announcement := AnnouncementMessage(rec.id, user, targets)
+	ts, err := b.chat.Post(ctx, channel, announcement)
 	if err != nil {
 		rec.err = err
 		var chErr *ChannelError
 		if errors.As(err, &chErr) {
-			b.private(ctx, cmd, cannotPostMessage(chErr.Code))
+			tell(cannotPostMessage(chErr.Code))
 		} else {
-			b.private(ctx, cmd, slackFailedMessage(err))
+			tell(slackFailedMessage(err))
 		}
 		return OutcomePostFailed
 	}
-	if b.cfg.AuditChannel != cmd.Channel {
+	if b.cfg.AuditChannel != channel {
 		b.mirror(ctx, announcement)
 	}
 
 	if b.cfg.DryRun {
-		b.reply(ctx, cmd.Channel, ts, dryRunMessage(rec.id, len(targets)), false)
+		b.reply(ctx, channel, ts, dryRunMessage(rec.id, len(targets)), false)
 		return OutcomeDryRun
 	}
 
@@ -195,13 +274,129 @@ func (b *Bot) handle(ctx context.Context, cmd Command, rec *record) Outcome {
 	took := b.cfg.Now().Sub(start)
 	if err != nil {
 		rec.err = err
-		b.reply(ctx, cmd.Channel, ts, failureMessage(rec.id, cmd.User, err), true)
-		b.react(ctx, cmd.Channel, ts, "x")
+		b.reply(ctx, channel, ts, failureMessage(rec.id, user, err), true)
+		b.react(ctx, channel, ts, "x")
 		return OutcomeFailed
 	}
-	b.reply(ctx, cmd.Channel, ts, successMessage(rec.id, len(targets), took), false)
-	b.react(ctx, cmd.Channel, ts, "white_check_mark")
+	b.reply(ctx, channel, ts, successMessage(rec.id, len(targets), took), false)
+	b.react(ctx, channel, ts, "white_check_mark")
 	return OutcomeReset
+}
+
+func (b *Bot) status(ctx context.Context, cmd Command, rec *record) Outcome {
+	if b.cfg.DryRun {
+		b.private(ctx, cmd, message(":information_source: Dry run: IPRoyal is not called, so there is no account status to show.", ""))
+		return OutcomeDryRun
+	}
+	acct, err := b.iproyal.Me(ctx)
+	if err != nil {
+		rec.err = err
+		b.private(ctx, cmd, statusFailedMessage(rec.id, err))
+		return OutcomeStatusFailed
+	}
+	b.private(ctx, cmd, statusMessage(acct))
+	return OutcomeStatus
+}
+
+// askConfirmation shows the requester what would happen, with Confirm and
+// Cancel buttons that carry the signed request.
+func (b *Bot) askConfirmation(ctx context.Context, cmd Command, rec *record, targets []Target) Outcome {
+	tok, err := sealToken(b.cfg.ConfirmKey, pending{
+		User: cmd.User, Channel: cmd.Channel, Targets: targets,
+		Expires: b.cfg.Now().Add(b.cfg.ConfirmTTL),
+	})
+	if err != nil {
+		rec.err = err
+		b.private(ctx, cmd, tooManyToConfirmMessage(len(targets)))
+		return OutcomeTooMany
+	}
+	b.private(ctx, cmd, confirmationMessage(rec.id, targets, b.cfg.ConfirmTTL, tok))
+	return OutcomeConfirmAsked
+}
+
+// HandleClick acts on a press of Confirm or Cancel, on whichever replica
+// receives it: everything needed travels, signed, in the click itself.
+func (b *Bot) HandleClick(ctx context.Context, c Click) Outcome {
+	rec := &record{id: b.cfg.NewID(), cmd: Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo}, start: b.cfg.Now()}
+	rec.outcome = b.handleClick(ctx, c, rec)
+	b.audit(ctx, rec)
+	return rec.outcome
+}
+
+func (b *Bot) handleClick(ctx context.Context, c Click, rec *record) Outcome {
+	clicker := Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo}
+	tok, confirm, ok := joinToken(c.Value, c.BlockID, c.ActionID)
+	var p pending
+	var err error
+	if ok {
+		p, err = openToken(b.cfg.ConfirmKey, tok)
+	}
+	if !ok || err != nil {
+		rec.err = errTokenInvalid
+		b.private(ctx, clicker, message(":no_entry: This button is not valid, so nothing was reset. Run the command again.", ""))
+		return OutcomeBadClick
+	}
+	rec.cmd.Channel = p.Channel
+	rec.targets = p.Targets
+	if c.User != p.User {
+		b.private(ctx, clicker, message(fmt.Sprintf(":no_entry: Only <@%s>, who asked for this reset, can confirm or cancel it. Nothing was changed.", p.User), ""))
+		return OutcomeNotYours
+	}
+	if !confirm {
+		b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":heavy_multiplication_x: Cancelled: the sessions of %s were not reset.", plural(len(p.Targets), "residential user", "residential users")), requestContext(rec.id)))
+		return OutcomeCancelled
+	}
+	if !b.cfg.Now().Before(p.Expires) {
+		b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":hourglass: This confirmation expired (they last %s). Nothing was reset; run the command again.", humanDuration(b.cfg.ConfirmTTL)), ""))
+		return OutcomeExpired
+	}
+	if !b.firstClick(tok, p.Expires) {
+		return OutcomeRepeatClick
+	}
+	// Whoever was allowed five minutes ago may not be now.
+	if reason, lookupErr := b.auth.Authorize(ctx, p.User, p.Channel); reason != "" {
+		rec.err = lookupErr
+		b.replace(ctx, c.ReplyTo, deniedMessage(reason, b.auth.Policy()))
+		b.mirror(ctx, auditDeniedMessage(rec.id, p.User, p.Channel, reason))
+		return OutcomeDenied
+	}
+	b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":arrows_counterclockwise: Confirmed: resetting the sessions of %s. The result follows in the channel.", plural(len(p.Targets), "residential user", "residential users")), requestContext(rec.id)))
+	return b.execute(ctx, rec, p.User, p.Channel, p.Targets, func(m Message) { b.replace(ctx, c.ReplyTo, m) })
+}
+
+// firstClick reports whether tok has not been acted on yet by this
+// process, and remembers it until it expires. A double click lands twice on
+// the same connection, so on the same process.
+func (b *Bot) firstClick(tok string, expires time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.cfg.Now()
+	for k, exp := range b.clicks {
+		if now.After(exp) {
+			delete(b.clicks, k)
+		}
+	}
+	if _, seen := b.clicks[tok]; seen {
+		return false
+	}
+	b.clicks[tok] = expires
+	return true
+}
+
+// takeDryRun removes the dry-run flag from words, wherever it is. Phones and
+// Macs turn "--" into a dash, so those spellings count too.
+func takeDryRun(words []string) ([]string, bool) {
+	found := false
+	out := words[:0]
+	for _, w := range words {
+		switch strings.ToLower(w) {
+		case "--dry-run", "—dry-run", "–dry-run", "--dryrun", "-n":
+			found = true
+			continue
+		}
+		out = append(out, w)
+	}
+	return out, found
 }
 
 func isHelp(w string) bool {
@@ -230,6 +425,12 @@ func (b *Bot) reply(ctx context.Context, channel, ts string, m Message, broadcas
 func (b *Bot) react(ctx context.Context, channel, ts, emoji string) {
 	if err := b.chat.React(ctx, channel, ts, emoji); err != nil {
 		b.log.WarnContext(ctx, "reaction failed", "channel", channel, "ts", ts, "error", err)
+	}
+}
+
+func (b *Bot) replace(ctx context.Context, replyTo string, m Message) {
+	if err := b.chat.Replace(ctx, replyTo, m); err != nil {
+		b.log.WarnContext(ctx, "replacing the confirmation failed", "error", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 type Message struct {
 	Text   string
 	Blocks []slack.Block
+	// Token is set on a confirmation: what its buttons carry, for
+	// transports without buttons (the shell).
+	Token string `json:"-"`
 }
 
 // maxSectionText keeps a section under Slack's 3,000 character limit.
@@ -99,6 +103,17 @@ func targetLines(targets []Target) string {
 	return b.String()
 }
 
+// humanDuration writes whole minutes and seconds as words: "5 minutes".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int(d/time.Minute), "minute", "minutes")
+	case d >= time.Second && d%time.Second == 0:
+		return plural(int(d/time.Second), "second", "seconds")
+	}
+	return d.String()
+}
+
 func formatDuration(d time.Duration) string {
 	if d < time.Second {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
@@ -106,14 +121,59 @@ func formatDuration(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
-// HelpMessage explains the command to whoever asked.
-func HelpMessage(command string, maxTargets int) Message {
+// HelpMessage explains every form of the command to whoever asked.
+func HelpMessage(command string, maxTargets, confirmAbove int) Message {
+	confirm := ""
+	if confirmAbove > 0 {
+		confirm = fmt.Sprintf("\n• more than %d targets: you are asked to confirm before anything is reset", confirmAbove)
+	}
 	return message(fmt.Sprintf("*%[1]s* resets the sticky sessions of IPRoyal residential users, so their proxies get fresh exit IPs.\n"+
 		"• `%[1]s HASH [HASH...]` resets by residential user hash (26 characters, like `01H7YCG0R9GYY1YCPS2S4QA6WB`)\n"+
 		"• `%[1]s USERNAME [...]` resets by sub-user username; hashes and usernames can be mixed\n"+
-		"• separate targets with spaces, commas or new lines; at most %[2]d at once\n"+
+		"• separate targets with spaces, commas or new lines; at most %[2]d at once%[3]s\n"+
+		"• `%[1]s --dry-run TARGET...` shows you what would be reset, and resets nothing\n"+
+		"• `%[1]s status` shows the IPRoyal account's available traffic and sub-users\n"+
 		"• `%[1]s help` shows this\n"+
-		"The request is posted in this channel and the result is replied in its thread.", command, maxTargets), "")
+		"A reset is announced in this channel and its result is replied in the announcement's thread.", command, maxTargets, confirm), "")
+}
+
+func rateLimitedMessage(perMinute int, retryIn time.Duration) Message {
+	secs := int(retryIn.Round(time.Second) / time.Second)
+	return message(fmt.Sprintf(":hourglass: You have run %d commands in the last minute, the most allowed. Nothing was reset.\n*What to do:* try again in %s.",
+		perMinute, plural(max(secs, 1), "second", "seconds")), "")
+}
+
+func dryRunPreviewMessage(id string, targets []Target) Message {
+	return message(fmt.Sprintf(":mag: Dry run: nothing was reset and nothing was posted. Without `--dry-run` this would reset the sessions of %s:\n%s",
+		plural(len(targets), "residential user", "residential users"), targetLines(targets)), requestContext(id))
+}
+
+func statusMessage(a iproyal.Account) Message {
+	return message(fmt.Sprintf(":bar_chart: IPRoyal account: *%s GB* of residential traffic available, %s.",
+		strconv.FormatFloat(a.AvailableTraffic, 'f', -1, 64), plural(a.SubusersCount, "sub-user", "sub-users")), "")
+}
+
+func statusFailedMessage(id string, err error) Message {
+	what, todo := describeFailure(err)
+	return message(":warning: sessionbot could not get the account status. "+what+"\n*What to do:* "+todo, requestContext(id))
+}
+
+func tooManyToConfirmMessage(n int) Message {
+	return message(fmt.Sprintf(":warning: Nothing was reset: %d targets are too many to confirm in one command.\n*What to do:* split them over several commands.", n), "")
+}
+
+// confirmationMessage asks the requester to confirm a large reset. The
+// buttons carry the signed request (see confirm.go).
+func confirmationMessage(id string, targets []Target, ttl time.Duration, token string) Message {
+	m := message(fmt.Sprintf(":question: This resets the sessions of *%s*:\n%s\nConfirm within %s, or cancel. Nothing happens until you do.",
+		plural(len(targets), "residential user", "residential users"), targetLines(targets), humanDuration(ttl)), requestContext(id))
+	value, blockID, confirmID, cancelID := splitToken(token)
+	confirm := slack.NewButtonBlockElement(confirmID, value, slack.NewTextBlockObject(slack.PlainTextType, "Confirm", false, false))
+	confirm.Style = slack.StylePrimary
+	cancel := slack.NewButtonBlockElement(cancelID, value, slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
+	m.Blocks = append(m.Blocks, slack.NewActionBlock(blockID, confirm, cancel))
+	m.Token = token
+	return m
 }
 
 func deniedMessage(reason DenialReason, p Policy) Message {

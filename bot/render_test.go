@@ -24,7 +24,7 @@ func TestGoldenBlocks(t *testing.T) {
 	targets := []Target{{Hash: "01H7YCG0R9GYY1YCPS2S4QA6WB"}, {Hash: "01HQ5K3P97DY8EX9Y90YT1K6XA", Username: "scraper-eu"}}
 	policy := Policy{Users: []string{"U0ALICE"}, Groups: []string{"S0OPS"}, Channels: []string{"C0OPS"}}
 	tests := map[string]Message{
-		"help":                HelpMessage("/reset-sessions", 100),
+		"help":                HelpMessage("/reset-sessions", 100, 10),
 		"denied_user":         deniedMessage(DeniedUser, policy),
 		"denied_channel":      deniedMessage(DeniedChannel, policy),
 		"denied_group_lookup": deniedMessage(DeniedGroupLookup, policy),
@@ -41,6 +41,11 @@ func TestGoldenBlocks(t *testing.T) {
 		"dry_run":             dryRunMessage("a1b2c3d4", 2),
 		"audit_denied":        auditDeniedMessage("a1b2c3d4", "U0BOB", "C0GENERAL", DeniedUser),
 		"audit_outcome":       auditOutcomeMessage("a1b2c3d4", "U0ALICE", "C0GENERAL", "reset", 150*time.Millisecond),
+		"dry_run_preview":     dryRunPreviewMessage("a1b2c3d4", targets),
+		"status":              statusMessage(iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}),
+		"status_failed":       statusFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}),
+		"rate_limited":        rateLimitedMessage(10, 4200*time.Millisecond),
+		"confirmation":        confirmationMessage("a1b2c3d4", targets, 5*time.Minute, goldenToken(t, targets)),
 	}
 	for name, m := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -67,6 +72,16 @@ func TestGoldenBlocks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goldenToken is a confirmation token made with a fixed key and expiry.
+func goldenToken(t *testing.T, targets []Target) string {
+	tok, err := sealToken([]byte("golden-key"), pending{User: "U0ALICE", Channel: "C0GENERAL", Targets: targets,
+		Expires: time.Date(2026, 11, 26, 12, 5, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 func TestLongAnnouncementIsSplitIntoSections(t *testing.T) {

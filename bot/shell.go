@@ -13,9 +13,10 @@ import (
 // Shell is a Chat that prints, as readable text, what the bot would post in
 // Slack. It lets people try sessionbot, and its access rules, without Slack.
 type Shell struct {
-	mu  sync.Mutex
-	out io.Writer
-	n   int
+	mu      sync.Mutex
+	out     io.Writer
+	n       int
+	pending string // token of a confirmation waiting for yes or no
 }
 
 // NewShell returns a Shell that writes to out.
@@ -73,12 +74,32 @@ func (s *Shell) React(_ context.Context, channel, ts, emoji string) error {
 // Private implements Chat.
 func (s *Shell) Private(_ context.Context, cmd Command, m Message) error {
 	s.print(fmt.Sprintf("[only visible to @%s] sessionbot:", cmd.User), m)
+	if m.Token != "" {
+		s.mu.Lock()
+		s.pending = m.Token
+		s.mu.Unlock()
+	}
 	return nil
 }
 
+// Replace implements Chat.
+func (s *Shell) Replace(_ context.Context, _ string, m Message) error {
+	s.print("[only visible to you, replacing the confirmation] sessionbot:", m)
+	return nil
+}
+
+func (s *Shell) takePending() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tok := s.pending
+	s.pending = ""
+	return tok
+}
+
 // RunShell reads command lines ("/reset-sessions a b", or just "a b") from
-// in and handles each as user in channel, until in ends or ctx is done.
-func RunShell(ctx context.Context, b *Bot, in io.Reader, user, channel string) error {
+// in and handles each as user in channel, until in ends or ctx is done. A
+// confirmation becomes a yes/no question answered on the next line.
+func RunShell(ctx context.Context, b *Bot, sh *Shell, in io.Reader, user, channel string) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -93,6 +114,22 @@ func RunShell(ctx context.Context, b *Bot, in io.Reader, user, channel string) e
 			line = rest
 		}
 		b.Handle(ctx, Command{User: user, Channel: channel, Text: line})
+		tok := sh.takePending()
+		if tok == "" {
+			continue
+		}
+		fmt.Fprint(sh.out, "Confirm? [y/N] ")
+		answer := ""
+		if sc.Scan() {
+			answer = strings.ToLower(strings.TrimSpace(sc.Text()))
+		}
+		fmt.Fprintln(sh.out)
+		value, blockID, confirmID, cancelID := splitToken(tok)
+		action := cancelID
+		if answer == "y" || answer == "yes" {
+			action = confirmID
+		}
+		b.HandleClick(ctx, Click{User: user, Channel: channel, ActionID: action, BlockID: blockID, Value: value})
 	}
 	return sc.Err()
 }

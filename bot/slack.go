@@ -174,7 +174,9 @@ func (s *Slack) dispatch(work context.Context, b *Bot, evt socketmode.Event) {
 		s.log.Error("Slack refused the app-level token (SLACK_APP_TOKEN)")
 	case socketmode.EventTypeSlashCommand:
 		s.onSlashCommand(work, b, evt)
-	case socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+	case socketmode.EventTypeInteractive:
+		s.onInteractive(work, b, evt)
+	case socketmode.EventTypeEventsAPI:
 		// Not ours to handle, but acknowledged so Slack does not retry.
 		s.ack(evt.Request.EnvelopeID, nil)
 		s.log.Debug("ignored envelope", "type", evt.Type, "envelope_id", evt.Request.EnvelopeID)
@@ -239,7 +241,39 @@ func (s *Slack) onSlashCommand(work context.Context, b *Bot, evt socketmode.Even
 		return
 	}
 	s.ack(id, nil)
+	s.goHandle(work, func(ctx context.Context) {
+		b.Handle(ctx, Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
+	})
+}
 
+// onInteractive acknowledges a button click at once and handles it on its
+// own goroutine, like a command.
+func (s *Slack) onInteractive(work context.Context, b *Bot, evt socketmode.Event) {
+	id := evt.Request.EnvelopeID
+	s.ack(id, nil)
+	cb, ok := evt.Data.(slack.InteractionCallback)
+	if !ok || cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || s.duplicate(id) {
+		s.log.Debug("ignored an interaction", "envelope_id", id)
+		return
+	}
+	a := cb.ActionCallback.BlockActions[0]
+	click := Click{
+		User: cb.User.ID, Channel: cb.Channel.ID, ActionID: a.ActionID, BlockID: a.BlockID,
+		Value: a.Value, ReplyTo: cb.ResponseURL,
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		s.log.Warn("refused a click: too many commands in flight", "user", click.User, "limit", cap(s.sem))
+		_ = s.Private(work, Command{User: click.User, ReplyTo: click.ReplyTo}, busyMessage())
+		return
+	}
+	s.goHandle(work, func(ctx context.Context) { b.HandleClick(ctx, click) })
+}
+
+// goHandle runs f with a command's deadline, counted as in flight; the
+// caller holds a slot of s.sem, which f's end releases.
+func (s *Slack) goHandle(work context.Context, f func(context.Context)) {
 	s.inFlight.Add(1)
 	if s.metrics != nil {
 		s.metrics.InFlight.Inc()
@@ -254,7 +288,7 @@ func (s *Slack) onSlashCommand(work context.Context, b *Bot, evt socketmode.Even
 		}()
 		ctx, cancel := context.WithTimeout(work, CommandTimeout)
 		defer cancel()
-		b.Handle(ctx, Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
+		f(ctx)
 	}()
 }
 
@@ -323,6 +357,16 @@ func (s *Slack) Private(ctx context.Context, cmd Command, m Message) error {
 		ResponseType: slack.ResponseTypeEphemeral,
 		Text:         m.Text,
 		Blocks:       &slack.Blocks{BlockSet: m.Blocks},
+	})
+}
+
+// Replace implements Chat: it replaces the message a click came from.
+func (s *Slack) Replace(ctx context.Context, replyTo string, m Message) error {
+	return slack.PostWebhookCustomHTTPContext(ctx, replyTo, s.http, &slack.WebhookMessage{
+		ResponseType:    slack.ResponseTypeEphemeral,
+		ReplaceOriginal: true,
+		Text:            m.Text,
+		Blocks:          &slack.Blocks{BlockSet: m.Blocks},
 	})
 }
 

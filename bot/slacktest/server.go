@@ -71,10 +71,45 @@ type Reaction struct {
 
 // Response is a post to a response_url.
 type Response struct {
-	EnvelopeID   string
-	ResponseType string          `json:"response_type"`
-	Text         string          `json:"text"`
-	Blocks       json.RawMessage `json:"blocks"`
+	EnvelopeID      string
+	ResponseType    string          `json:"response_type"`
+	ReplaceOriginal bool            `json:"replace_original"`
+	Text            string          `json:"text"`
+	Blocks          json.RawMessage `json:"blocks"`
+}
+
+// Button is a button in a message's blocks.
+type Button struct {
+	Text     string
+	ActionID string
+	BlockID  string
+	Value    string
+}
+
+// Buttons returns the buttons in blocks, as a user would see them.
+func Buttons(blocks json.RawMessage) []Button {
+	var bs []struct {
+		Type     string `json:"type"`
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			Type     string `json:"type"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+			Text     struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"elements"`
+	}
+	_ = json.Unmarshal(blocks, &bs)
+	var out []Button
+	for _, b := range bs {
+		for _, e := range b.Elements {
+			if b.Type == "actions" && e.Type == "button" {
+				out = append(out, Button{Text: e.Text.Text, ActionID: e.ActionID, BlockID: b.BlockID, Value: e.Value})
+			}
+		}
+	}
+	return out
 }
 
 // EventKind says what an Event records.
@@ -376,6 +411,35 @@ func (s *Server) SendSlashCommand(cmd SlashCommand) (string, error) {
 		return "", err
 	}
 	return id, s.SendEnvelope(id, "slash_commands", payload)
+}
+
+// SendClick delivers the interactive envelope Slack sends when user clicks
+// button in a message of channel, and returns its envelope ID. The click's
+// response_url is the double's, like a command's.
+func (s *Server) SendClick(user, channel string, button Button) (string, error) {
+	s.mu.Lock()
+	s.envelopes++
+	id := fmt.Sprintf("env-%06d", s.envelopes)
+	s.mu.Unlock()
+	payload, err := json.Marshal(map[string]any{
+		"type":         "block_actions",
+		"team":         map[string]any{"id": TeamID},
+		"user":         map[string]any{"id": user, "username": strings.ToLower(user), "team_id": TeamID},
+		"api_app_id":   AppID,
+		"container":    map[string]any{"type": "message", "message_ts": "1764158400.000000", "channel_id": channel, "is_ephemeral": true},
+		"trigger_id":   "trig-" + id,
+		"channel":      map[string]any{"id": channel, "name": "general"},
+		"response_url": strings.TrimSuffix(s.URL, "api/") + "response/" + id,
+		"actions": []map[string]any{{
+			"type": "button", "action_id": button.ActionID, "block_id": button.BlockID, "value": button.Value,
+			"text":      map[string]any{"type": "plain_text", "text": button.Text},
+			"action_ts": "1764158401.000000",
+		}},
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, s.SendEnvelope(id, "interactive", payload)
 }
 
 // SendEnvelope delivers an envelope of any type with the given ID.

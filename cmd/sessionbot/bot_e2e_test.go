@@ -345,6 +345,7 @@ func TestBotSlowIPRoyalDelaysNobodyElse(t *testing.T) {
 	h := startBot(t, func(env map[string]string) {
 		env["IPROYAL_TIMEOUT"] = "1m"
 		env["SHUTDOWN_TIMEOUT"] = "100ms" // the slow one is cancelled at the end
+		env["RATE_LIMIT_PER_MINUTE"] = "0"
 	})
 	h.ipr.Script("DELETE", "/sessions", iproyaltest.Response{Delay: 30 * time.Second})
 	h.command(allowedUser, hashA) // this one hangs in IPRoyal
@@ -368,7 +369,10 @@ func TestBotSlowIPRoyalDelaysNobodyElse(t *testing.T) {
 // Acks never wait on IPRoyal: with IPRoyal holding every call, all
 // commands are acknowledged before any reset finishes.
 func TestBotAcksWithoutWaitingForIPRoyal(t *testing.T) {
-	h := startBot(t, func(env map[string]string) { env["SHUTDOWN_TIMEOUT"] = "100ms" })
+	h := startBot(t, func(env map[string]string) {
+		env["SHUTDOWN_TIMEOUT"] = "100ms"
+		env["RATE_LIMIT_PER_MINUTE"] = "0"
+	})
 	h.ipr.SetDelay(3 * time.Second)
 	for range 30 {
 		h.command(allowedUser, hashA)

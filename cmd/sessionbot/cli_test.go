@@ -49,6 +49,10 @@ func TestBadConfigurationStopsAtStart(t *testing.T) {
 		{"a bad timeout", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
 		{"a bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"},
 		{"a bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"},
+		{"confirm above zero", map[string]string{"CONFIRM_ABOVE": "0"}, "CONFIRM_ABOVE must be at least 1"},
+		{"a confirmation outliving response_url", map[string]string{"CONFIRM_TTL": "1h"}, "CONFIRM_TTL must be more than 0 and at most 30m"},
+		{"a short confirm secret", map[string]string{"CONFIRM_SECRET": "hunter2hunter2"}, "CONFIRM_SECRET must be at least 32 characters"},
+		{"a negative rate limit", map[string]string{"RATE_LIMIT_PER_MINUTE": "-1"}, "RATE_LIMIT_PER_MINUTE must be 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +96,7 @@ func TestSlackRefusesTokens(t *testing.T) {
 // assertNoSecrets fails if s holds any token or sub-user password.
 func assertNoSecrets(t *testing.T, s string) {
 	t.Helper()
-	for _, secret := range []string{appToken, botToken, iproyalToken, subPassword, "appsecret", "botsecret", "iproyal-secret", "s3cr3t"} {
+	for _, secret := range []string{appToken, botToken, iproyalToken, subPassword, confirmSecret, "appsecret", "botsecret", "iproyal-secret", "s3cr3t", "hunter2"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("output leaks a secret (%s...):\n%s", secret[:6], s)
 		}
@@ -103,13 +107,16 @@ func TestNoSecretsAnywhereAtDebugLevel(t *testing.T) {
 	h := startBot(t, func(env map[string]string) {
 		env["AUDIT_CHANNEL"] = "C0AUDIT"
 		env["LOG_FORMAT"] = "text"
+		env["CONFIRM_SECRET"] = confirmSecret
+		env["CONFIRM_ABOVE"] = "1"
 	})
 	// IPRoyal echoes the token back, and sub-user listings carry passwords.
 	h.ipr.Script("DELETE", "/sessions", iproyaltest.Response{Status: 401, Body: `{"message":"bad token ` + iproyalToken + `"}`})
 	h.command(allowedUser, "scraper-eu")
 	h.threadReply(h.announcement(channel, 0))
-	h.command(allowedUser, hashA+" scraper-eu-old")
+	h.click(allowedUser, h.confirmation(allowedUser, hashA+" "+hashB)["Confirm"])
 	h.threadReply(h.announcement(channel, 1))
+	h.confirmation(allowedUser, hashA+" scraper-eu-old") // passwords in the listing; buttons carry the request
 	h.private(h.command(otherUser, hashA))
 	h.slack.Fail("chat.postMessage", slacktest.Failure{Error: "not_in_channel", Channel: channel})
 	h.private(h.command(allowedUser, hashA))

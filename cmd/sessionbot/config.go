@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"os"
@@ -31,6 +33,10 @@ type config struct {
 	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info"`
 	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`
 	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`
+	ConfirmAbove      int           `envconfig:"CONFIRM_ABOVE" default:"10"`
+	ConfirmTTL        time.Duration `envconfig:"CONFIRM_TTL" default:"5m"`
+	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET"`
+	RateLimit         int           `envconfig:"RATE_LIMIT_PER_MINUTE" default:"10"`
 }
 
 // envMu serialises loadConfig's use of the process environment.
@@ -77,6 +83,19 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.MaxConcurrent < 1 {
 		return cfg, fmt.Errorf("MAX_CONCURRENT must be at least 1, not %d", cfg.MaxConcurrent)
+	}
+	if cfg.ConfirmAbove < 1 {
+		return cfg, fmt.Errorf("CONFIRM_ABOVE must be at least 1, not %d; to never ask, set it to MAX_HASHES or more", cfg.ConfirmAbove)
+	}
+	if cfg.ConfirmTTL <= 0 || cfg.ConfirmTTL > 30*time.Minute {
+		// Slack's response_url, which the confirmation is answered through, lives 30 minutes.
+		return cfg, fmt.Errorf("CONFIRM_TTL must be more than 0 and at most 30m, not %s", cfg.ConfirmTTL)
+	}
+	if cfg.ConfirmSecret != "" && len(cfg.ConfirmSecret) < 32 {
+		return cfg, fmt.Errorf("CONFIRM_SECRET must be at least 32 characters (try: openssl rand -hex 32)")
+	}
+	if cfg.RateLimit < 0 {
+		return cfg, fmt.Errorf("RATE_LIMIT_PER_MINUTE must be 0 (no limit) or more, not %d", cfg.RateLimit)
 	}
 	if !strings.HasPrefix(cfg.SlashCommand, "/") {
 		return cfg, fmt.Errorf("SLASH_COMMAND must start with /, like /reset-sessions")
@@ -157,6 +176,23 @@ func (c config) validateBot() error {
 	return c.validateAccess()
 }
 
+// confirmKey is the key that signs confirmations. Every replica must use
+// the same one: CONFIRM_SECRET, or else one derived from the bot token,
+// which all replicas share. (Changing the bot token then voids the
+// confirmations waiting for a click, which is harmless.) Without either, a
+// random key serves a single process, like the shell.
+func (c config) confirmKey() []byte {
+	switch {
+	case c.ConfirmSecret != "":
+		return []byte(c.ConfirmSecret)
+	case c.SlackBotToken != "":
+		m := hmac.New(sha256.New, []byte(c.SlackBotToken))
+		m.Write([]byte("sessionbot confirmation key v1"))
+		return m.Sum(nil)
+	}
+	return nil
+}
+
 func validSlackID(id, prefixes string) bool {
 	if len(id) < 2 || len(id) > 24 || !strings.ContainsRune(prefixes, rune(id[0])) {
 		return false
@@ -172,7 +208,7 @@ func validSlackID(id, prefixes string) bool {
 // secrets returns the values that must never be printed.
 func (c config) secrets() []string {
 	var out []string
-	for _, s := range []string{c.SlackAppToken, c.SlackBotToken, c.IPRoyalToken} {
+	for _, s := range []string{c.SlackAppToken, c.SlackBotToken, c.IPRoyalToken, c.ConfirmSecret} {
 		if len(s) >= 8 {
 			out = append(out, s)
 		}

@@ -24,6 +24,8 @@ const (
 	botToken     = "xoxb-1-botsecret0123456789"
 	iproyalToken = "iproyal-secret-0123456789"
 	subPassword  = "proxy-password-s3cr3t"
+	// confirmSecret is set where a test needs it; a short one is in a config test.
+	confirmSecret = "confirm-secret-0123456789abcdef0123456789"
 
 	allowedUser = "U0ALLOWED"
 	otherUser   = "U0OTHER"

@@ -81,11 +81,15 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	log.Info("serving health and metrics", "addr", ln.Addr().String())
 
 	b := bot.New(bot.Config{
-		Command:      cfg.SlashCommand,
-		MaxTargets:   cfg.MaxHashes,
-		AuditChannel: cfg.AuditChannel,
-		Log:          log,
-		Metrics:      metrics,
+		Command:            cfg.SlashCommand,
+		MaxTargets:         cfg.MaxHashes,
+		AuditChannel:       cfg.AuditChannel,
+		ConfirmAbove:       cfg.ConfirmAbove,
+		ConfirmTTL:         cfg.ConfirmTTL,
+		ConfirmKey:         cfg.confirmKey(),
+		RateLimitPerMinute: cfg.RateLimit,
+		Log:                log,
+		Metrics:            metrics,
 	}, bot.NewAuthorizer(bot.Policy{
 		Users: cfg.AllowedUsers, Groups: cfg.AllowedUsergroups, Channels: cfg.AllowedChannels,
 	}, sl, nil), ipr, sl)

@@ -70,12 +70,17 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintln(stdout, "Slack is not used: what the bot would post is printed below.")
 
+	sh := bot.NewShell(stdout)
 	b := bot.New(bot.Config{
-		Command:      cfg.SlashCommand,
-		MaxTargets:   cfg.MaxHashes,
-		AuditChannel: cfg.AuditChannel,
-		DryRun:       dryRun,
-		Log:          log,
-	}, bot.NewAuthorizer(policy, nil, nil), ipr, bot.NewShell(stdout))
-	return bot.RunShell(ctx, b, stdin, user, channel)
+		Command:            cfg.SlashCommand,
+		MaxTargets:         cfg.MaxHashes,
+		AuditChannel:       cfg.AuditChannel,
+		DryRun:             dryRun,
+		ConfirmAbove:       cfg.ConfirmAbove,
+		ConfirmTTL:         cfg.ConfirmTTL,
+		ConfirmKey:         cfg.confirmKey(),
+		RateLimitPerMinute: cfg.RateLimit,
+		Log:                log,
+	}, bot.NewAuthorizer(policy, nil, nil), ipr, sh)
+	return bot.RunShell(ctx, b, sh, stdin, user, channel)
 }

@@ -164,6 +164,7 @@ func startRig(bin string, withHTTP bool) (*rig, time.Duration, error) {
 		"SLACK_APP_TOKEN=" + appToken, "SLACK_BOT_TOKEN=" + botToken, "IPROYAL_API_TOKEN=" + iproyalToken,
 		"ALLOWED_USERS=" + user, "SLACK_API_URL=" + r.slack.URL, "IPROYAL_API_URL=" + r.ipr.URL,
 		"HTTP_ADDR=" + r.addr, "LOG_LEVEL=info", "MAX_HASHES=100", "MAX_CONCURRENT=1000",
+		"RATE_LIMIT_PER_MINUTE=0", // one user sends every command
 	}
 	start := time.Now()
 	if err := r.cmd.Start(); err != nil {

@@ -1,0 +1,219 @@
+package bot
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A confirmation carries the request it confirms inside the message's
+// buttons, signed with a key every replica shares, so that a click works on
+// whichever replica Slack hands it to and no replica keeps state.
+//
+// Slack bounds a button's value at 2,000 characters, and 100 hashes alone
+// take 1,600 bytes. Every click payload also carries the clicked button's
+// action_id and its block's block_id (255 characters each), so the signed
+// token is split over the three. Wire format, before base64url:
+//
+//	version(1) expiry-unix-nanos(8) len+user len+channel count(1)
+//	count × hash(16) count × len+username (len 0: none) mac(16)
+
+const (
+	tokenVersion   = 1
+	macSize        = 16
+	maxValueLen    = 2000
+	maxIDLen       = 255
+	confirmPrefix  = "confirm."
+	cancelPrefix   = "cancel."
+	blockIDPrefix  = "req."
+	actionIDSuffix = maxIDLen - len(confirmPrefix) // room left for token in an action_id
+)
+
+// ConfirmCapacity is how many base64 characters of token fit in one button.
+var ConfirmCapacity = maxValueLen + (maxIDLen - len(blockIDPrefix)) + actionIDSuffix
+
+// pending is a request waiting for its requester's click.
+type pending struct {
+	User    string
+	Channel string
+	Targets []Target
+	Expires time.Time
+}
+
+var errTokenInvalid = errors.New("confirmation token is invalid")
+
+// sealToken encodes and signs p. It drops the usernames if they do not
+// fit, and fails if even the hashes do not.
+func sealToken(key []byte, p pending) (string, error) {
+	for _, withNames := range []bool{true, false} {
+		tok, err := encodeToken(key, p, withNames)
+		if err != nil {
+			return "", err
+		}
+		if len(tok) <= ConfirmCapacity {
+			return tok, nil
+		}
+	}
+	return "", fmt.Errorf("%d targets do not fit in a confirmation", len(p.Targets))
+}
+
+func encodeToken(key []byte, p pending, withNames bool) (string, error) {
+	if len(p.User) > 255 || len(p.Channel) > 255 || len(p.Targets) > 255 {
+		return "", errors.New("request too large to confirm")
+	}
+	b := make([]byte, 0, 64+len(p.Targets)*24)
+	b = append(b, tokenVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(p.Expires.UnixNano()))
+	b = append(b, byte(len(p.User)))
+	b = append(b, p.User...)
+	b = append(b, byte(len(p.Channel)))
+	b = append(b, p.Channel...)
+	b = append(b, byte(len(p.Targets)))
+	for _, t := range p.Targets {
+		raw, err := decodeULID(t.Hash)
+		if err != nil {
+			return "", err
+		}
+		b = append(b, raw[:]...)
+	}
+	for _, t := range p.Targets {
+		name := t.Username
+		if !withNames || len(name) > 255 {
+			name = ""
+		}
+		b = append(b, byte(len(name)))
+		b = append(b, name...)
+	}
+	b = append(b, mac(key, b)...)
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func mac(key, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return m.Sum(nil)[:macSize]
+}
+
+// openToken checks the signature and decodes the request. It does not look
+// at the expiry: the caller says "expired" rather than "invalid".
+func openToken(key []byte, tok string) (pending, error) {
+	var p pending
+	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
+	if err != nil || len(b) < 1+8+1+1+1+macSize {
+		return p, errTokenInvalid
+	}
+	body, sum := b[:len(b)-macSize], b[len(b)-macSize:]
+	if !hmac.Equal(sum, mac(key, body)) {
+		return p, errTokenInvalid
+	}
+	r := reader{b: body}
+	if r.byte() != tokenVersion {
+		return p, errTokenInvalid
+	}
+	p.Expires = time.Unix(0, int64(r.uint64()))
+	p.User = r.string()
+	p.Channel = r.string()
+	n := int(r.byte())
+	p.Targets = make([]Target, n)
+	for i := range n {
+		var raw [16]byte
+		copy(raw[:], r.take(16))
+		p.Targets[i].Hash = encodeULID(raw)
+	}
+	for i := range n {
+		p.Targets[i].Username = r.string()
+	}
+	if r.bad || len(r.b) != 0 {
+		return p, errTokenInvalid
+	}
+	return p, nil
+}
+
+type reader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *reader) take(n int) []byte {
+	if len(r.b) < n {
+		r.bad = true
+		r.b = nil
+		return make([]byte, n)
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) byte() byte     { return r.take(1)[0] }
+func (r *reader) uint64() uint64 { return binary.BigEndian.Uint64(r.take(8)) }
+func (r *reader) string() string { return string(r.take(int(r.byte()))) }
+
+// splitToken spreads a token over a button's value, its block's block_id
+// and the confirm and cancel buttons' action_ids.
+func splitToken(tok string) (value, blockID, confirmID, cancelID string) {
+	value, rest := cut(tok, maxValueLen)
+	inBlock, rest := cut(rest, maxIDLen-len(blockIDPrefix))
+	return value, blockIDPrefix + inBlock, confirmPrefix + rest, cancelPrefix + rest
+}
+
+// joinToken reassembles what splitToken spread, from a click, and says
+// whether the click was Confirm.
+func joinToken(value, blockID, actionID string) (tok string, confirm bool, ok bool) {
+	inBlock, okBlock := strings.CutPrefix(blockID, blockIDPrefix)
+	rest, confirm := strings.CutPrefix(actionID, confirmPrefix)
+	if !confirm {
+		var okCancel bool
+		if rest, okCancel = strings.CutPrefix(actionID, cancelPrefix); !okCancel {
+			return "", false, false
+		}
+	}
+	return value + inBlock + rest, confirm, okBlock
+}
+
+func cut(s string, n int) (string, string) {
+	if len(s) <= n {
+		return s, ""
+	}
+	return s[:n], s[n:]
+}
+
+// ULIDs are 128 bits written as 26 characters of Crockford base32, the
+// first holding only 3 bits.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+func decodeULID(s string) ([16]byte, error) {
+	var out [16]byte
+	if len(s) != 26 {
+		return out, fmt.Errorf("%q is not a hash", s)
+	}
+	var hi, lo uint64 // 128 bits, filled 5 bits at a time
+	for i := 0; i < 26; i++ {
+		v := strings.IndexByte(crockford, s[i])
+		if v < 0 || (i == 0 && v > 7) {
+			return out, fmt.Errorf("%q is not a hash", s)
+		}
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | uint64(v)
+	}
+	binary.BigEndian.PutUint64(out[:8], hi)
+	binary.BigEndian.PutUint64(out[8:], lo)
+	return out, nil
+}
+
+func encodeULID(b [16]byte) string {
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo := binary.BigEndian.Uint64(b[8:])
+	var out [26]byte
+	for i := 25; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
+}

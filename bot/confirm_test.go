@@ -1,0 +1,108 @@
+package bot
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+func manyTargets(n int, names bool) []Target {
+	ts := make([]Target, n)
+	for i := range ts {
+		ts[i].Hash = fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i)
+		if names {
+			ts[i].Username = fmt.Sprintf("scraper-%03d", i)
+		}
+	}
+	return ts
+}
+
+func TestULIDRoundTrip(t *testing.T) {
+	for _, h := range []string{"01H7YCG0R9GYY1YCPS2S4QA6WB", "00000000000000000000000000", "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"} {
+		raw, err := decodeULID(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := encodeULID(raw); got != h {
+			t.Errorf("round trip of %s gave %s", h, got)
+		}
+	}
+	if _, err := decodeULID("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"); err == nil {
+		t.Error("a hash over 128 bits decoded")
+	}
+}
+
+func TestTokenRoundTripFitsSlackLimits(t *testing.T) {
+	for _, tt := range []struct {
+		n         int
+		names     bool
+		wantNames bool
+	}{{1, true, true}, {11, true, true}, {60, true, true}, {100, false, false}, {100, true, false}} {
+		t.Run(fmt.Sprintf("%d targets, names %v", tt.n, tt.names), func(t *testing.T) {
+			p := pending{User: "U0ALICE", Channel: "C0GENERAL", Targets: manyTargets(tt.n, tt.names), Expires: time.Unix(1764158700, 123)}
+			tok, err := sealToken(testKey, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			value, blockID, confirmID, cancelID := splitToken(tok)
+			if len(value) > 2000 || len(blockID) > 255 || len(confirmID) > 255 || len(cancelID) > 255 {
+				t.Fatalf("over Slack's limits: value %d, block_id %d, action_ids %d/%d", len(value), len(blockID), len(confirmID), len(cancelID))
+			}
+			for _, action := range []string{confirmID, cancelID} {
+				joined, confirm, ok := joinToken(value, blockID, action)
+				if !ok || joined != tok || confirm != (action == confirmID) {
+					t.Fatalf("joinToken(%s) = ok %v, confirm %v", action[:6], ok, confirm)
+				}
+			}
+			got, err := openToken(testKey, tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := p.Targets
+			if !tt.wantNames {
+				want = manyTargets(tt.n, false)
+			}
+			if got.User != p.User || got.Channel != p.Channel || !got.Expires.Equal(p.Expires) || !slices.Equal(got.Targets, want) {
+				t.Fatalf("opened %+v", got)
+			}
+		})
+	}
+}
+
+func TestTamperedTokensAreRefused(t *testing.T) {
+	tok, err := sealToken(testKey, pending{User: "U0ALICE", Channel: "C1", Targets: manyTargets(12, true), Expires: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openToken([]byte("another key, another replica set"), tok); err == nil {
+		t.Error("a token signed with another key opened")
+	}
+	for i := 0; i < len(tok); i += 7 {
+		b := []byte(tok)
+		b[i] ^= 1
+		if _, err := openToken(testKey, string(b)); err == nil && string(b) != tok {
+			t.Fatalf("a token changed at %d opened", i)
+		}
+	}
+	for _, bad := range []string{"", "x", strings.Repeat("A", 40), tok[:len(tok)-1], tok + "A"} {
+		if _, err := openToken(testKey, bad); err == nil {
+			t.Errorf("%q opened", bad)
+		}
+	}
+}
+
+func FuzzOpenToken(f *testing.F) {
+	tok, _ := sealToken(testKey, pending{User: "U1", Channel: "C1", Targets: manyTargets(3, true), Expires: time.Unix(0, 0)})
+	f.Add(tok)
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := openToken(testKey, s)
+		if err == nil && s != tok {
+			t.Fatalf("an unsigned token opened: %+v", p)
+		}
+	})
+}
