@@ -167,6 +167,7 @@ func newRequestID() string {
 // record is what one command leaves in the audit log.
 type record struct {
 	id      string
+	kind    string // "command" or "click"
 	cmd     Command
 	targets []Target
 	outcome Outcome
@@ -177,7 +178,7 @@ type record struct {
 // Handle runs one command to its end and returns how it ended. ctx bounds
 // everything the command does, IPRoyal and the chat calls alike.
 func (b *Bot) Handle(ctx context.Context, cmd Command) Outcome {
-	rec := &record{id: b.cfg.NewID(), cmd: cmd, start: b.cfg.Now()}
+	rec := &record{id: b.cfg.NewID(), kind: "command", cmd: cmd, start: b.cfg.Now()}
 	rec.outcome = b.handle(ctx, cmd, rec)
 	b.audit(ctx, rec)
 	return rec.outcome
@@ -302,7 +303,7 @@ func (b *Bot) status(ctx context.Context, cmd Command, rec *record) Outcome {
 // Cancel buttons that carry the signed request.
 func (b *Bot) askConfirmation(ctx context.Context, cmd Command, rec *record, targets []Target) Outcome {
 	tok, err := sealToken(b.cfg.ConfirmKey, pending{
-		User: cmd.User, Channel: cmd.Channel, Targets: targets,
+		ID: rec.id, User: cmd.User, Channel: cmd.Channel, Targets: targets,
 		Expires: b.cfg.Now().Add(b.cfg.ConfirmTTL),
 	})
 	if err != nil {
@@ -317,7 +318,7 @@ func (b *Bot) askConfirmation(ctx context.Context, cmd Command, rec *record, tar
 // HandleClick acts on a press of Confirm or Cancel, on whichever replica
 // receives it: everything needed travels, signed, in the click itself.
 func (b *Bot) HandleClick(ctx context.Context, c Click) Outcome {
-	rec := &record{id: b.cfg.NewID(), cmd: Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo}, start: b.cfg.Now()}
+	rec := &record{id: b.cfg.NewID(), kind: "click", cmd: Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo}, start: b.cfg.Now()}
 	rec.outcome = b.handleClick(ctx, c, rec)
 	b.audit(ctx, rec)
 	return rec.outcome
@@ -335,6 +336,9 @@ func (b *Bot) handleClick(ctx context.Context, c Click, rec *record) Outcome {
 		rec.err = errTokenInvalid
 		b.private(ctx, clicker, message(":no_entry: This button is not valid, so nothing was reset. Run the command again.", ""))
 		return OutcomeBadClick
+	}
+	if p.ID != "" {
+		rec.id = p.ID // the click continues the command's request
 	}
 	rec.cmd.Channel = p.Channel
 	rec.targets = p.Targets
@@ -459,6 +463,7 @@ func (b *Bot) audit(ctx context.Context, rec *record) {
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", rec.id),
+		slog.String("kind", rec.kind),
 		slog.String("user", rec.cmd.User),
 		slog.String("channel", rec.cmd.Channel),
 		slog.Any("targets", targets),

@@ -20,8 +20,8 @@ import (
 // action_id and its block's block_id (255 characters each), so the signed
 // token is split over the three. Wire format, before base64url:
 //
-//	version(1) expiry-unix-nanos(8) len+user len+channel count(1)
-//	count × hash(16) count × len+username (len 0: none) mac(16)
+//	version(1) expiry-unix-nanos(8) len+request-id len+user len+channel
+//	count(1) count × hash(16) count × len+username (len 0: none) mac(16)
 
 const (
 	tokenVersion   = 1
@@ -39,6 +39,7 @@ var ConfirmCapacity = maxValueLen + (maxIDLen - len(blockIDPrefix)) + actionIDSu
 
 // pending is a request waiting for its requester's click.
 type pending struct {
+	ID      string // the request ID, so the whole flow shares one
 	User    string
 	Channel string
 	Targets []Target
@@ -63,12 +64,14 @@ func sealToken(key []byte, p pending) (string, error) {
 }
 
 func encodeToken(key []byte, p pending, withNames bool) (string, error) {
-	if len(p.User) > 255 || len(p.Channel) > 255 || len(p.Targets) > 255 {
+	if len(p.ID) > 255 || len(p.User) > 255 || len(p.Channel) > 255 || len(p.Targets) > 255 {
 		return "", errors.New("request too large to confirm")
 	}
 	b := make([]byte, 0, 64+len(p.Targets)*24)
 	b = append(b, tokenVersion)
 	b = binary.BigEndian.AppendUint64(b, uint64(p.Expires.UnixNano()))
+	b = append(b, byte(len(p.ID)))
+	b = append(b, p.ID...)
 	b = append(b, byte(len(p.User)))
 	b = append(b, p.User...)
 	b = append(b, byte(len(p.Channel)))
@@ -104,7 +107,7 @@ func mac(key, msg []byte) []byte {
 func openToken(key []byte, tok string) (pending, error) {
 	var p pending
 	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-	if err != nil || len(b) < 1+8+1+1+1+macSize {
+	if err != nil || len(b) < 1+8+1+1+1+1+macSize {
 		return p, errTokenInvalid
 	}
 	body, sum := b[:len(b)-macSize], b[len(b)-macSize:]
@@ -116,6 +119,7 @@ func openToken(key []byte, tok string) (pending, error) {
 		return p, errTokenInvalid
 	}
 	p.Expires = time.Unix(0, int64(r.uint64()))
+	p.ID = r.string()
 	p.User = r.string()
 	p.Channel = r.string()
 	n := int(r.byte())

@@ -43,7 +43,7 @@ func TestTokenRoundTripFitsSlackLimits(t *testing.T) {
 		wantNames bool
 	}{{1, true, true}, {11, true, true}, {60, true, true}, {100, false, false}, {100, true, false}} {
 		t.Run(fmt.Sprintf("%d targets, names %v", tt.n, tt.names), func(t *testing.T) {
-			p := pending{User: "U0ALICE", Channel: "C0GENERAL", Targets: manyTargets(tt.n, tt.names), Expires: time.Unix(1764158700, 123)}
+			p := pending{ID: "a1b2c3d4", User: "U0ALICE", Channel: "C0GENERAL", Targets: manyTargets(tt.n, tt.names), Expires: time.Unix(1764158700, 123)}
 			tok, err := sealToken(testKey, p)
 			if err != nil {
 				t.Fatal(err)
@@ -66,7 +66,7 @@ func TestTokenRoundTripFitsSlackLimits(t *testing.T) {
 			if !tt.wantNames {
 				want = manyTargets(tt.n, false)
 			}
-			if got.User != p.User || got.Channel != p.Channel || !got.Expires.Equal(p.Expires) || !slices.Equal(got.Targets, want) {
+			if got.ID != p.ID || got.User != p.User || got.Channel != p.Channel || !got.Expires.Equal(p.Expires) || !slices.Equal(got.Targets, want) {
 				t.Fatalf("opened %+v", got)
 			}
 		})

@@ -76,7 +76,7 @@ func TestGoldenBlocks(t *testing.T) {
 
 // goldenToken is a confirmation token made with a fixed key and expiry.
 func goldenToken(t *testing.T, targets []Target) string {
-	tok, err := sealToken([]byte("golden-key"), pending{User: "U0ALICE", Channel: "C0GENERAL", Targets: targets,
+	tok, err := sealToken([]byte("golden-key"), pending{ID: "a1b2c3d4", User: "U0ALICE", Channel: "C0GENERAL", Targets: targets,
 		Expires: time.Date(2026, 11, 26, 12, 5, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)

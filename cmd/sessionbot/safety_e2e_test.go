@@ -81,7 +81,7 @@ func TestConfirmRunsTheReset(t *testing.T) {
 	if !strings.Contains(h.slack.Responses()[0].Text, "This resets the sessions of *4 residential users*") {
 		t.Errorf("summary = %q", h.slack.Responses()[0].Text)
 	}
-	h.auditLine("confirmation_requested")
+	asked := h.auditLine("confirmation_requested")
 	h.assertNothingReset()
 
 	id := h.click(allowedUser, buttons["Confirm"])
@@ -99,6 +99,10 @@ func TestConfirmRunsTheReset(t *testing.T) {
 	}
 	if r := h.ipr.Resets(); len(r) != 1 || len(r[0]) != 4 || r[0][1] != hashB {
 		t.Errorf("resets = %v", r)
+	}
+	// One request ID runs through the command, the click and the messages.
+	if id := asked["request_id"].(string); !strings.Contains(parent.Text, id) || h.auditLine("reset")["request_id"] != id {
+		t.Errorf("request %s does not run through the flow: %q", id, parent.Text)
 	}
 }
 
