@@ -14,7 +14,8 @@ RUN go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/sessi
 # No shell, no package manager, CA certificates included, non-root (65532).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/sessionbot /sessionbot
-USER nonroot:nonroot
+# Numeric, so Kubernetes can verify runAsNonRoot without a runAsUser.
+USER 65532:65532
 ENV HTTP_ADDR=:8080
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["/sessionbot", "healthcheck"]

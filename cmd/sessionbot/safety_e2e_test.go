@@ -1,9 +1,10 @@
 package main
 
 import (
-	"context"
-	"io"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sessionbot/sessionbot/bot/slacktest"
@@ -201,24 +202,29 @@ func TestTamperedButtonIsRefused(t *testing.T) {
 	h.assertNothingReset()
 }
 
-// startReplica runs a second bot process on h's doubles, as a second
-// replica of the deployment would.
+// startReplica runs a second bot, as a separate OS process (this test
+// binary re-executed as the program), on h's doubles: a second replica.
 func (h *harness) startReplica() *syncBuffer {
 	h.t.Helper()
 	logs := &syncBuffer{}
-	env := map[string]string{}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "SESSIONBOT_RUN_MAIN=1")
 	for k, v := range h.env {
-		env[k] = v
+		if k != "HTTP_ADDR" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
 	}
-	env["HTTP_ADDR"] = freeAddr(h.t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"sessionbot"}, func(k string) string { return env[k] }, strings.NewReader(""), io.Discard, logs)
-	}()
-	h.t.Cleanup(func() { cancel(); <-done })
+	cmd.Env = append(cmd.Env, "HTTP_ADDR="+freeAddr(h.t))
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	})
 	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 2 }); err != nil {
-		h.t.Fatal("the second replica never connected")
+		h.t.Fatalf("the second replica never connected:\n%s", logs)
 	}
 	return logs
 }
