@@ -24,7 +24,7 @@ import (
 //	count(1) count × hash(16) count × len+username (len 0: none) mac(16)
 
 const (
-	tokenVersion   = 1
+	tokenVersion   = 2 // bump on any change of layout: old tokens must not parse as new
 	macSize        = 16
 	maxValueLen    = 2000
 	maxIDLen       = 255
