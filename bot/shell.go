@@ -13,6 +13,10 @@ import (
 // Shell is a Chat that prints, as readable text, what the bot would post in
 // Slack. It lets people try sessionbot, and its access rules, without Slack.
 type Shell struct {
+	// Prompt is printed before each command is read; empty when the input
+	// is not a terminal.
+	Prompt string
+
 	mu      sync.Mutex
 	out     io.Writer
 	n       int
@@ -102,34 +106,40 @@ func (s *Shell) takePending() string {
 func RunShell(ctx context.Context, b *Bot, sh *Shell, in io.Reader, user, channel string) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	fmt.Fprint(sh.out, sh.Prompt)
 	for sc.Scan() {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		line := strings.TrimSpace(sc.Text())
 		if line == "" {
+			fmt.Fprint(sh.out, sh.Prompt)
 			continue
 		}
 		if rest, ok := strings.CutPrefix(line, b.Command()); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
 			line = rest
 		}
 		b.Handle(ctx, Command{User: user, Channel: channel, Text: line})
-		tok := sh.takePending()
-		if tok == "" {
-			continue
+		if tok := sh.takePending(); tok != "" {
+			sh.confirm(ctx, b, sc, tok, user, channel)
 		}
-		fmt.Fprint(sh.out, "Confirm? [y/N] ")
-		answer := ""
-		if sc.Scan() {
-			answer = strings.ToLower(strings.TrimSpace(sc.Text()))
-		}
-		fmt.Fprintln(sh.out)
-		value, blockID, confirmID, cancelID := splitToken(tok)
-		action := cancelID
-		if answer == "y" || answer == "yes" {
-			action = confirmID
-		}
-		b.HandleClick(ctx, Click{User: user, Channel: channel, ActionID: action, BlockID: blockID, Value: value})
+		fmt.Fprint(sh.out, sh.Prompt)
 	}
 	return sc.Err()
+}
+
+// confirm asks the confirmation as a yes/no question and clicks the answer.
+func (sh *Shell) confirm(ctx context.Context, b *Bot, sc *bufio.Scanner, tok, user, channel string) {
+	fmt.Fprint(sh.out, "Confirm? [y/N] ")
+	answer := ""
+	if sc.Scan() {
+		answer = strings.ToLower(strings.TrimSpace(sc.Text()))
+	}
+	fmt.Fprintln(sh.out)
+	value, blockID, confirmID, cancelID := splitToken(tok)
+	action := cancelID
+	if answer == "y" || answer == "yes" {
+		action = confirmID
+	}
+	b.HandleClick(ctx, Click{User: user, Channel: channel, ActionID: action, BlockID: blockID, Value: value})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/sessionbot/sessionbot/bot"
 )
@@ -71,6 +72,12 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	fmt.Fprintln(stdout, "Slack is not used: what the bot would post is printed below.")
 
 	sh := bot.NewShell(stdout)
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			sh.Prompt = "> "
+			fmt.Fprintln(stdout, "End with Ctrl-D.")
+		}
+	}
 	b := bot.New(bot.Config{
 		Command:            cfg.SlashCommand,
 		MaxTargets:         cfg.MaxHashes,
