@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -86,7 +87,7 @@ func takeFlag(args []string, names ...string) ([]string, bool) {
 	var out []string
 	found := false
 	for _, a := range args {
-		if contains(names, a) {
+		if slices.Contains(names, a) {
 			found = true
 			continue
 		}
@@ -115,15 +116,6 @@ func takeValue(args []string, name string) ([]string, string, error) {
 		}
 	}
 	return out, val, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // rejectFlags refuses any argument that still looks like a flag.
