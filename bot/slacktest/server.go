@@ -118,6 +118,7 @@ type EventKind string
 // The kinds of Event.
 const (
 	EventHello      EventKind = "hello"      // a hello frame was sent on a new connection
+	EventEnvelope   EventKind = "envelope"   // an envelope was written; At is just before the write
 	EventDisconnect EventKind = "disconnect" // a disconnect message was sent
 	EventAck        EventKind = "ack"        // an envelope was acknowledged
 	EventMessage    EventKind = "message"    // chat.postMessage succeeded
@@ -196,11 +197,13 @@ func (c *conn) write(v any) error {
 	return c.ws.WriteJSON(v)
 }
 
-func (c *conn) writeRaw(b []byte) error {
+// writeRaw writes b and returns the time just before the write.
+func (c *conn) writeRaw(b []byte) (time.Time, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return c.ws.WriteMessage(websocket.TextMessage, b)
+	now := time.Now()
+	_ = c.ws.SetWriteDeadline(now.Add(5 * time.Second))
+	return now, c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
 // NewServer starts a double that accepts these tokens. Close it when done.
@@ -453,15 +456,24 @@ func (s *Server) SendEnvelope(envelopeID, typ string, payload json.RawMessage) e
 	if err != nil {
 		return err
 	}
-	return s.SendRaw(frame)
+	at, err := s.sendRaw(frame)
+	if err == nil {
+		s.emit(Event{Kind: EventEnvelope, At: at, EnvelopeID: envelopeID})
+	}
+	return err
 }
 
 // SendRaw writes a frame, as is, to one connection.
 func (s *Server) SendRaw(frame []byte) error {
+	_, err := s.sendRaw(frame)
+	return err
+}
+
+func (s *Server) sendRaw(frame []byte) (time.Time, error) {
 	s.mu.Lock()
 	if len(s.conns) == 0 {
 		s.mu.Unlock()
-		return errors.New("slacktest: no Socket Mode connection is open")
+		return time.Time{}, errors.New("slacktest: no Socket Mode connection is open")
 	}
 	c := s.conns[s.next%len(s.conns)]
 	s.next++

@@ -359,6 +359,12 @@ func (t *tracker) consume(events <-chan slacktest.Event) {
 	for e := range events {
 		t.mu.Lock()
 		switch e.Kind {
+		case slacktest.EventEnvelope:
+			// "Envelope written" is when the double wrote it, not when the
+			// generator asked: the double's lock can be busy under load.
+			if _, ok := t.sentAt[e.EnvelopeID]; ok {
+				t.sentAt[e.EnvelopeID] = e.At
+			}
 		case slacktest.EventAck:
 			if at, ok := t.sentAt[e.EnvelopeID]; ok {
 				t.ack[e.EnvelopeID] = e.At.Sub(at)
