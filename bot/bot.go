@@ -369,8 +369,8 @@ func (b *Bot) handleClick(ctx context.Context, c Click, rec *record) Outcome {
 }
 
 // firstClick reports whether tok has not been acted on yet by this
-// process, and remembers it until it expires. A double click lands twice on
-// the same connection, so on the same process.
+// process, and remembers it until it expires. Replicas share no state, so
+// two clicks handed to two replicas are not caught here (see README.md).
 func (b *Bot) firstClick(tok string, expires time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
