@@ -346,16 +346,18 @@ func (b *Bot) handleClick(ctx context.Context, c Click, rec *record) Outcome {
 		b.private(ctx, clicker, message(fmt.Sprintf(":no_entry: Only <@%s>, who asked for this reset, can confirm or cancel it. Nothing was changed.", p.User), ""))
 		return OutcomeNotYours
 	}
-	if !confirm {
-		b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":heavy_multiplication_x: Cancelled: the sessions of %s were not reset.", plural(len(p.Targets), "residential user", "residential users")), requestContext(rec.id)))
-		return OutcomeCancelled
-	}
-	if !b.cfg.Now().Before(p.Expires) {
+	if confirm && !b.cfg.Now().Before(p.Expires) {
 		b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":hourglass: This confirmation expired (they last %s). Nothing was reset; run the command again.", humanDuration(b.cfg.ConfirmTTL)), ""))
 		return OutcomeExpired
 	}
+	// The first click decides: a Cancel after Confirm must not claim that
+	// nothing was reset, and a Confirm after Cancel must not reset.
 	if !b.firstClick(tok, p.Expires) {
 		return OutcomeRepeatClick
+	}
+	if !confirm {
+		b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":heavy_multiplication_x: Cancelled: the sessions of %s were not reset.", plural(len(p.Targets), "residential user", "residential users")), requestContext(rec.id)))
+		return OutcomeCancelled
 	}
 	// Whoever was allowed five minutes ago may not be now.
 	if reason, lookupErr := b.auth.Authorize(ctx, p.User, p.Channel); reason != "" {

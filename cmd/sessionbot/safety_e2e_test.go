@@ -156,6 +156,28 @@ func TestDoubleClickResetsOnce(t *testing.T) {
 	}
 }
 
+func TestOnlyTheFirstClickCounts(t *testing.T) {
+	h := startBot(t, confirmEnv)
+	buttons := h.confirmation(allowedUser, fourTargets)
+	h.click(allowedUser, buttons["Confirm"])
+	h.threadReply(h.announcement(channel, 0))
+	id := h.click(allowedUser, buttons["Cancel"])
+	h.waitLog(`"outcome":"click_repeated"`)
+	for _, r := range h.slack.Responses() {
+		if r.EnvelopeID == id {
+			t.Errorf("a Cancel after Confirm answered %q", r.Text)
+		}
+	}
+
+	// And the other way round: Cancel, then Confirm, resets nothing.
+	h2 := startBot(t, confirmEnv)
+	buttons = h2.confirmation(allowedUser, fourTargets)
+	h2.responses(h2.click(allowedUser, buttons["Cancel"]), 1)
+	h2.click(allowedUser, buttons["Confirm"])
+	h2.waitLog(`"outcome":"click_repeated"`)
+	h2.assertNothingReset()
+}
+
 func TestExpiredConfirmation(t *testing.T) {
 	h := startBot(t, func(env map[string]string) {
 		confirmEnv(env)
