@@ -45,6 +45,8 @@ type SlashCommand struct {
 	ResponseURL string `json:"response_url"`
 	TriggerID   string `json:"trigger_id"`
 	Token       string `json:"token"`
+	// IsEnterpriseInstall is a string, as Slack sends it in slash commands.
+	IsEnterpriseInstall string `json:"is_enterprise_install,omitempty"`
 }
 
 // Ack is an acknowledgement the app sent for an envelope.
@@ -408,6 +410,9 @@ func (s *Server) SendSlashCommand(cmd SlashCommand) (string, error) {
 	}
 	if cmd.TriggerID == "" {
 		cmd.TriggerID = "trig-" + id
+	}
+	if cmd.IsEnterpriseInstall == "" {
+		cmd.IsEnterpriseInstall = "false"
 	}
 	payload, err := json.Marshal(cmd)
 	if err != nil {
