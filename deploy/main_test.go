@@ -174,9 +174,18 @@ func runningBot(t *testing.T, env map[string]string) (addr string, sl *slacktest
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait() // after Wait, logs is no longer written to
+		}
+	}
+	t.Cleanup(stop)
 	if err := sl.WaitFor(10*time.Second, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the bot never connected: %v", err)
+		stop()
+		t.Fatalf("the bot never connected: %v\n%s", err, logs.String())
 	}
 	return addr, sl, ipr
 }
