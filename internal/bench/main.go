@@ -79,7 +79,7 @@ func run(commands, outstanding, runs int, slow time.Duration, naive bool, naiveS
 		return err
 	}
 	fmt.Printf("# sessionbot benchmark\n\n%s, %d CPUs, %s; %d commands per load, %d outstanding, %d runs; binary %.1f MB (stripped)\n\n",
-		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), commands, outstanding, runs, float64(st.Size())/(1<<20))
+		runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), cpuModel(), commands, outstanding, runs, float64(st.Size())/1e6)
 
 	var results []result
 	for i := range runs {

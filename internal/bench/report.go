@@ -41,7 +41,7 @@ func metrics(slow time.Duration) []metric {
 		{"goroutines once idle connections closed", "", func(r result) float64 { return float64(r.goroutinesQuiet) }, 0, true},
 		{"start-up to /readyz 200", "ms", func(r result) float64 { return ms(r.startup) }, 300, true},
 		{"reconnect: disconnect to next hello", "ms", func(r result) float64 { return ms(r.reconnect) }, 1000, true},
-		{"binary size (stripped)", "MB", func(r result) float64 { return float64(r.binarySize) / (1 << 20) }, 15, true},
+		{"binary size (stripped)", "MB", func(r result) float64 { return float64(r.binarySize) / 1e6 }, 15, true},
 	}
 }
 

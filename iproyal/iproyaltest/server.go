@@ -40,7 +40,8 @@ type Account struct {
 	ResidentialUserHash string  `json:"residential_user_hash"`
 }
 
-// Response is a scripted answer to one call.
+// Response is a scripted answer to one call. A zero Status answers as the
+// double normally would, after Delay.
 type Response struct {
 	Status int
 	Body   string
