@@ -28,16 +28,16 @@ type Message struct {
 const maxSectionText = 2900
 
 // message builds a Message of one or more sections (long text is split on
-// line boundaries) and an optional context line.
-func message(text, context string) Message {
+// line boundaries) and an optional footer in a context block.
+func message(text, footer string) Message {
 	var blocks []slack.Block
 	for _, chunk := range splitLines(text, maxSectionText) {
 		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, chunk, false, false), nil, nil))
 	}
 	full := text
-	if context != "" {
-		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, context, false, false)))
-		full += "\n" + context
+	if footer != "" {
+		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, footer, false, false)))
+		full += "\n" + footer
 	}
 	return Message{Text: full, Blocks: blocks}
 }
