@@ -458,6 +458,7 @@ func TestBotMetrics(t *testing.T) {
 	h := startBot(t, nil)
 	h.command(allowedUser, hashA)
 	h.threadReply(h.announcement(channel, 0))
+	h.auditLine("reset") // counted with the audit line, after the reaction
 	h.private(h.command(otherUser, hashA))
 	h.auditLine("denied")
 	m := h.body("/metrics")
