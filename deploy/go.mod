@@ -6,6 +6,7 @@ go 1.26.8
 
 require (
 	github.com/moby/buildkit v0.34.2
+	github.com/moby/patternmatcher v0.6.1
 	github.com/sessionbot/sessionbot v0.0.0
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2

@@ -14,6 +14,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/sessionbot/sessionbot/bot/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
@@ -31,7 +33,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "sessionbot")
-	if err := buildLikeDockerfile(binary); err != nil {
+	buildCtx := filepath.Join(dir, "context")
+	if err := dockerContext("..", buildCtx); err != nil {
+		fmt.Fprintln(os.Stderr, "making the Docker build context:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	if err := buildLikeDockerfile(buildCtx, binary); err != nil {
 		fmt.Fprintln(os.Stderr, "building as the Dockerfile does:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -55,10 +63,57 @@ func parseDockerfile() ([]instructions.Stage, error) {
 	return stages, err
 }
 
-// buildLikeDockerfile runs the builder stage's "go build" line, with its
-// ENV and ARG values, word-split by BuildKit's own shell lexer, writing the
-// binary to out instead of the image path.
-func buildLikeDockerfile(out string) error {
+// dockerContext copies into dst what `docker build` would send from src:
+// every file .dockerignore does not exclude, matched with the same library
+// BuildKit uses. Building from it proves .dockerignore leaves out nothing the
+// build needs.
+func dockerContext(src, dst string) error {
+	f, err := os.Open(filepath.Join(src, ".dockerignore"))
+	if err != nil {
+		return err
+	}
+	patterns, err := ignorefile.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		if skip, err := pm.MatchesOrParentMatches(filepath.ToSlash(rel)); err != nil || skip {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+// buildLikeDockerfile runs the builder stage's "go build" line in dir, with
+// its ENV and ARG values, word-split by BuildKit's own shell lexer, writing
+// the binary to out instead of the image path.
+func buildLikeDockerfile(dir, out string) error {
 	stages, err := parseDockerfile()
 	if err != nil {
 		return err
@@ -92,7 +147,7 @@ func buildLikeDockerfile(out string) error {
 				}
 			}
 			cmd := exec.Command(words[0], words[1:]...)
-			cmd.Dir = ".."
+			cmd.Dir = dir
 			cmd.Env = os.Environ()
 			for k, v := range vars {
 				cmd.Env = append(cmd.Env, k+"="+v)
