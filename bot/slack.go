@@ -265,7 +265,12 @@ func (s *Slack) onInteractive(work context.Context, b *Bot, evt socketmode.Event
 	case s.sem <- struct{}{}:
 	default:
 		s.log.Warn("refused a click: too many commands in flight", "user", click.User, "limit", cap(s.sem))
-		_ = s.Private(work, Command{User: click.User, ReplyTo: click.ReplyTo}, busyMessage())
+		// Not in this loop: it must never wait on the Web API.
+		go func() {
+			ctx, cancel := context.WithTimeout(work, 15*time.Second)
+			defer cancel()
+			_ = s.Private(ctx, Command{User: click.User, ReplyTo: click.ReplyTo}, busyMessage())
+		}()
 		return
 	}
 	s.goHandle(work, func(ctx context.Context) { b.HandleClick(ctx, click) })
