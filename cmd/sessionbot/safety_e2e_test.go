@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sessionbot/sessionbot/bot/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
@@ -367,5 +368,27 @@ func TestShellConfirmsAndDryRuns(t *testing.T) {
 	}
 	if got := ipr.Resets(); len(got) != 1 {
 		t.Errorf("resets = %d, want 1 (the confirmed one)", len(got))
+	}
+}
+
+func TestBusyClickIsToldSo(t *testing.T) {
+	h := startBot(t, func(env map[string]string) {
+		confirmEnv(env)
+		env["MAX_CONCURRENT"] = "1"
+		env["SHUTDOWN_TIMEOUT"] = "100ms"
+	})
+	buttons := h.confirmation(allowedUser, fourTargets)
+	eventually(t, "its slot is free again", func() bool {
+		return strings.Contains(h.body("/metrics"), "sessionbot_commands_in_flight 0")
+	})
+	h.ipr.Script("DELETE", "/sessions", iproyaltest.Response{Delay: 30 * time.Second})
+	h.command(allowedUser, hashA) // holds the only slot, waiting on IPRoyal
+	eventually(t, "the slow reset reaches IPRoyal", func() bool { return h.ipr.Count("DELETE", "/sessions") == 1 })
+	r := h.responses(h.click(allowedUser, buttons["Confirm"]), 1)[0]
+	if !strings.Contains(r.Text, "too many commands") || r.ReplaceOriginal {
+		t.Errorf("busy click = %+v", r)
+	}
+	if n := h.ipr.Count("DELETE", "/sessions"); n != 1 {
+		t.Errorf("DELETEs = %d, want only the slow one", n)
 	}
 }
