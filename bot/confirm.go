@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sessionbot/sessionbot/iproyal"
 )
 
 // A confirmation carries the request it confirms inside the message's
@@ -78,7 +80,7 @@ func encodeToken(key []byte, p pending, withNames bool) (string, error) {
 	b = append(b, p.Channel...)
 	b = append(b, byte(len(p.Targets)))
 	for _, t := range p.Targets {
-		raw, err := decodeULID(t.Hash)
+		raw, err := iproyal.HashBytes(t.Hash)
 		if err != nil {
 			return "", err
 		}
@@ -127,7 +129,7 @@ func openToken(key []byte, tok string) (pending, error) {
 	for i := range n {
 		var raw [16]byte
 		copy(raw[:], r.take(16))
-		p.Targets[i].Hash = encodeULID(raw)
+		p.Targets[i].Hash = iproyal.HashFromBytes(raw)
 	}
 	for i := range n {
 		p.Targets[i].Username = r.string()
@@ -185,39 +187,4 @@ func cut(s string, n int) (string, string) {
 		return s, ""
 	}
 	return s[:n], s[n:]
-}
-
-// ULIDs are 128 bits written as 26 characters of Crockford base32, the
-// first holding only 3 bits.
-const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-func decodeULID(s string) ([16]byte, error) {
-	var out [16]byte
-	if len(s) != 26 {
-		return out, fmt.Errorf("%q is not a hash", s)
-	}
-	var hi, lo uint64 // 128 bits, filled 5 bits at a time
-	for i := 0; i < 26; i++ {
-		v := strings.IndexByte(crockford, s[i])
-		if v < 0 || (i == 0 && v > 7) {
-			return out, fmt.Errorf("%q is not a hash", s)
-		}
-		hi = hi<<5 | lo>>59
-		lo = lo<<5 | uint64(v)
-	}
-	binary.BigEndian.PutUint64(out[:8], hi)
-	binary.BigEndian.PutUint64(out[8:], lo)
-	return out, nil
-}
-
-func encodeULID(b [16]byte) string {
-	hi := binary.BigEndian.Uint64(b[:8])
-	lo := binary.BigEndian.Uint64(b[8:])
-	var out [26]byte
-	for i := 25; i >= 0; i-- {
-		out[i] = crockford[lo&31]
-		lo = lo>>5 | hi<<59
-		hi >>= 5
-	}
-	return string(out[:])
 }

@@ -41,10 +41,11 @@ type Slack struct {
 	log     *slog.Logger
 	metrics *Metrics
 
-	sem      chan struct{}
-	inFlight sync.WaitGroup
-	ready    atomic.Bool
-	seen     map[string]time.Time // envelope IDs handled recently
+	sem       chan struct{}
+	inFlight  sync.WaitGroup
+	ready     atomic.Bool
+	seen      map[string]time.Time // envelope IDs handled recently
+	nextSweep time.Time            // when duplicate next forgets old IDs
 }
 
 // NewSlack builds the adapter; nothing connects until Run.
@@ -297,18 +298,21 @@ func (s *Slack) goHandle(work context.Context, f func(context.Context)) {
 	}()
 }
 
-// duplicate remembers envelope IDs for ten minutes and reports repeats.
+// duplicate remembers envelope IDs for ten minutes and reports repeats. It
+// runs on the event loop, before the ack, so forgetting old IDs is a sweep
+// at most once a minute, not a scan per envelope.
 func (s *Slack) duplicate(id string) bool {
 	now := time.Now()
 	if _, ok := s.seen[id]; ok {
 		return true
 	}
-	if len(s.seen) >= 10000 {
+	if now.After(s.nextSweep) {
 		for k, t := range s.seen {
 			if now.Sub(t) > 10*time.Minute {
 				delete(s.seen, k)
 			}
 		}
+		s.nextSweep = now.Add(time.Minute)
 	}
 	s.seen[id] = now
 	return false

@@ -1,6 +1,10 @@
 package iproyal
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+)
 
 // HashLen is the length of a residential user hash: a ULID in Crockford base32.
 const HashLen = 26
@@ -30,12 +34,39 @@ func ParseHash(s string) (string, error) {
 	return string(b), nil
 }
 
-func isCrockford(c byte) bool {
-	switch {
-	case '0' <= c && c <= '9':
-		return true
-	case 'A' <= c && c <= 'Z':
-		return c != 'I' && c != 'L' && c != 'O' && c != 'U'
+// crockford is Crockford's base32 alphabet, in digit order.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+func isCrockford(c byte) bool { return strings.IndexByte(crockford, c) >= 0 }
+
+// HashBytes returns the 128 bits a hash writes in base32 (5 bits a
+// character, the first holding only 3), for compact encodings.
+func HashBytes(s string) ([16]byte, error) {
+	var out [16]byte
+	h, err := ParseHash(s)
+	if err != nil {
+		return out, err
 	}
-	return false
+	var hi, lo uint64
+	for i := range HashLen {
+		v := uint64(strings.IndexByte(crockford, h[i]))
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | v
+	}
+	binary.BigEndian.PutUint64(out[:8], hi)
+	binary.BigEndian.PutUint64(out[8:], lo)
+	return out, nil
+}
+
+// HashFromBytes writes 128 bits as a hash; it undoes HashBytes.
+func HashFromBytes(b [16]byte) string {
+	hi := binary.BigEndian.Uint64(b[:8])
+	lo := binary.BigEndian.Uint64(b[8:])
+	var out [HashLen]byte
+	for i := HashLen - 1; i >= 0; i-- {
+		out[i] = crockford[lo&31]
+		lo = lo>>5 | hi<<59
+		hi >>= 5
+	}
+	return string(out[:])
 }

@@ -70,3 +70,18 @@ func FuzzParseHash(f *testing.F) {
 		}
 	})
 }
+
+func TestHashBytesRoundTrip(t *testing.T) {
+	for _, h := range []string{"01H7YCG0R9GYY1YCPS2S4QA6WB", "00000000000000000000000000", "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"} {
+		raw, err := HashBytes(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := HashFromBytes(raw); got != h {
+			t.Errorf("round trip of %s gave %s", h, got)
+		}
+	}
+	if _, err := HashBytes("8ZZZZZZZZZZZZZZZZZZZZZZZZZ"); err == nil {
+		t.Error("a hash over 128 bits decoded")
+	}
+}

@@ -325,7 +325,7 @@ func TestShell(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("shell: %v\n%s", r.err, r.stderr)
 	}
-	for _, want := range []string{
+	assertContains(t, "shell output", r.stdout,
 		"[#C0SHELL, message 1] sessionbot:",
 		"@U0ME is resetting the sessions of 2 residential users",
 		"[#C0SHELL, thread of message 1] sessionbot:",
@@ -334,11 +334,7 @@ func TestShell(t *testing.T) {
 		"[only visible to @U0ME] sessionbot:",
 		"resets by sub-user username",
 		"`<!channel>`: not a residential user hash",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("shell output lacks %q:\n%s", want, r.stdout)
-		}
-	}
+	)
 	if got := ipr.Resets(); len(got) != 1 {
 		t.Errorf("resets = %v, want one", got)
 	}
@@ -354,11 +350,8 @@ func TestShellDryRunNeedsNoIPRoyal(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("shell --dry-run: %v\n%s", r.err, r.stderr)
 	}
-	for _, want := range []string{"Dry run: IPRoyal is never called", "sub-user `scraper-eu` (hash looked up on a real run)", "Dry run: nothing was reset and IPRoyal was not called"} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("output lacks %q:\n%s", want, r.stdout)
-		}
-	}
+	assertContains(t, "output", r.stdout, "Dry run: IPRoyal is never called",
+		"sub-user `scraper-eu` (hash looked up on a real run)", "Dry run: nothing was reset and IPRoyal was not called")
 
 	r = runWith(t, nil, "", "shell")
 	if exitCode(r.err) != 2 || !strings.Contains(r.stderr, "sessionbot shell --dry-run") {

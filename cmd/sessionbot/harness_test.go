@@ -279,6 +279,16 @@ func (h *harness) announcement(ch string, n int) slacktest.Message {
 	return got
 }
 
+// assertContains fails the test for each of wants that got lacks.
+func assertContains(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, got)
+		}
+	}
+}
+
 // eventually polls cond until it holds, for state the Slack double does not
 // announce (IPRoyal's, the logs').
 func eventually(t *testing.T, what string, cond func() bool) {

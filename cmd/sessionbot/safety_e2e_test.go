@@ -276,11 +276,8 @@ func TestClickReachesTheOtherReplica(t *testing.T) {
 func TestDryRunShowsAndChangesNothing(t *testing.T) {
 	h := startBot(t, nil)
 	r := h.private(h.command(allowedUser, hashA+" --dry-run scraper-eu"))
-	for _, want := range []string{"Dry run: nothing was reset and nothing was posted", hashA, "`" + hashB + "` (sub-user `scraper-eu`)", "2 residential users"} {
-		if !strings.Contains(r.Text, want) {
-			t.Errorf("dry run reply lacks %q: %q", want, r.Text)
-		}
-	}
+	assertContains(t, "dry run reply", r.Text,
+		"Dry run: nothing was reset and nothing was posted", hashA, "`"+hashB+"` (sub-user `scraper-eu`)", "2 residential users")
 	if n := h.ipr.Count("GET", "/residential-subusers"); n != 1 {
 		t.Errorf("the dry run looked up %d usernames, want 1: it must resolve like a real run", n)
 	}
@@ -354,18 +351,14 @@ func TestShellConfirmsAndDryRuns(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("%v\n%s", r.err, r.stderr)
 	}
-	for _, want := range []string{
+	assertContains(t, "shell output", r.stdout,
 		"This resets the sessions of *4 residential users*",
 		"Confirm? [y/N]",
 		"Cancelled: the sessions of 4 residential users were not reset.",
 		"Confirmed: resetting the sessions of 4 residential users",
 		"Reset the sessions of 4 residential users in",
 		"Dry run: nothing was reset and nothing was posted",
-	} {
-		if !strings.Contains(r.stdout, want) {
-			t.Errorf("shell output lacks %q:\n%s", want, r.stdout)
-		}
-	}
+	)
 	if got := ipr.Resets(); len(got) != 1 {
 		t.Errorf("resets = %d, want 1 (the confirmed one)", len(got))
 	}

@@ -34,6 +34,7 @@ import (
 
 	"github.com/sessionbot/sessionbot/bot"
 	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/iproyal"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
 
@@ -44,7 +45,6 @@ const (
 	user         = "U0BENCH"
 	channel      = "C0BENCH"
 	hashPrefix   = "01H7YCG0R9GYY1YCPS2S"
-	crockford    = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	clockTicks   = 100 // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
 )
 
@@ -314,13 +314,16 @@ func (r *rig) load(n, outstanding int, delay time.Duration, base int) (load, err
 	return l, err
 }
 
+// hashFor returns the i-th of up to 2^24 distinct hashes that all start
+// with hashPrefix: i fills the last 3 of the 16 bytes, which only the last
+// 5 characters write.
 func hashFor(i int) string {
-	b := []byte(hashPrefix + "000000")
-	for p := len(b) - 1; i > 0; p-- {
-		b[p] = crockford[i%32]
-		i /= 32
+	b, err := iproyal.HashBytes(hashPrefix + "000000")
+	if err != nil {
+		panic(err)
 	}
-	return string(b)
+	b[13], b[14], b[15] = byte(i>>16), byte(i>>8), byte(i)
+	return iproyal.HashFromBytes(b)
 }
 
 // tracker turns the double's events into per-command latencies.
