@@ -224,7 +224,9 @@ func NewServer(appToken, botToken string) *Server {
 	mux.HandleFunc("/api/{method}", s.webAPI)
 	mux.HandleFunc("GET /link/", s.link)
 	mux.HandleFunc("POST /response/{envelope}", s.responseURL)
-	s.srv = httptest.NewServer(mux)
+	// Started only once s.srv is set: handlers read it.
+	s.srv = httptest.NewUnstartedServer(mux)
+	s.srv.Start()
 	s.URL = s.srv.URL + "/api/"
 	return s
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func main() {
+	tuneGC(os.Getenv)
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		os.Exit(exitCode(err))
 	}

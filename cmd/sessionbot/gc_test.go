@@ -1,0 +1,88 @@
+package main
+
+import (
+	"io/fs"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestGCDefaults(t *testing.T) {
+	v2, v1 := cgroupMemoryFiles[0], cgroupMemoryFiles[1]
+	for _, tc := range []struct {
+		name  string
+		env   map[string]string
+		files map[string]string
+		want  gcSettings
+	}{
+		{"no container", nil, nil, gcSettings{percent: 400}},
+		{"cgroup v2 limit", nil, map[string]string{v2: "67108864\n"}, gcSettings{percent: 400, limit: 64 << 20 / 5 * 4}},
+		{"cgroup v2 unlimited", nil, map[string]string{v2: "max\n", v1: "67108864\n"}, gcSettings{percent: 400}},
+		{"cgroup v1 limit", nil, map[string]string{v1: "134217728\n"}, gcSettings{percent: 400, limit: 128 << 20 / 5 * 4}},
+		{"cgroup v1 unlimited", nil, map[string]string{v1: "9223372036854771712\n"}, gcSettings{percent: 400}},
+		{"unreadable limit", nil, map[string]string{v2: "lots"}, gcSettings{percent: 400}},
+		{"GOGC set", map[string]string{"GOGC": "100"}, map[string]string{v2: "67108864"}, gcSettings{limit: 64 << 20 / 5 * 4}},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "56MiB"}, map[string]string{v2: "67108864"}, gcSettings{percent: 400}},
+		{"both set", map[string]string{"GOGC": "off", "GOMEMLIMIT": "56MiB"}, map[string]string{v2: "67108864"}, gcSettings{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			readFile := func(name string) ([]byte, error) {
+				if s, ok := tc.files[name]; ok {
+					return []byte(s), nil
+				}
+				return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+			}
+			got := gcDefaults(func(k string) string { return tc.env[k] }, readFile)
+			if got != tc.want {
+				t.Errorf("gcDefaults = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGCSettingsInTheProcess runs the real main and reads back, from its
+// start-up line, the collector settings the runtime ended up with.
+func TestGCSettingsInTheProcess(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"defaults", nil, []string{`"gogc":400`}},
+		{"operator's choice", []string{"GOGC=150", "GOMEMLIMIT=40MiB"}, []string{`"gogc":150`, `"gomemlimit":"40MiB"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sl, ipr := doubles(t)
+			cmd := exec.Command(os.Args[0])
+			for _, kv := range os.Environ() {
+				if !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+					cmd.Env = append(cmd.Env, kv)
+				}
+			}
+			cmd.Env = append(cmd.Env, "SESSIONBOT_RUN_MAIN=1")
+			for k, v := range baseEnv(sl, ipr, freeAddr(t)) {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			cmd.Env = append(cmd.Env, tc.env...)
+			var logs syncBuffer
+			cmd.Stderr = &logs
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			eventually(t, "the start-up line", func() bool { return strings.Contains(logs.String(), "sessionbot starting") })
+			var line string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "sessionbot starting") {
+					line = l
+				}
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("the start-up line lacks %q:\n%s", w, line)
+				}
+			}
+		})
+	}
+}
