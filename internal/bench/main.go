@@ -135,7 +135,8 @@ type load struct {
 	n        int
 	ack, e2e []time.Duration
 	elapsed  time.Duration
-	cpu      time.Duration
+	cpu      time.Duration // the bot's
+	harness  time.Duration // this process's: the doubles and the load generator
 }
 
 // rig is one bot process with its doubles.
@@ -272,7 +273,7 @@ func (r *rig) reconnect() (time.Duration, error) {
 // their thread reply. base numbers the hashes so loads never share one.
 func (r *rig) load(n, outstanding int, delay time.Duration, base int) (load, error) {
 	r.ipr.SetDelay(delay)
-	cpu0 := cpuTime(r.cmd.Process.Pid)
+	cpu0, harness0 := cpuTime(r.cmd.Process.Pid), cpuTime(os.Getpid())
 	l := load{n: n}
 	r.tr.reset(n)
 	sem := make(chan struct{}, outstanding)
@@ -304,6 +305,7 @@ func (r *rig) load(n, outstanding int, delay time.Duration, base int) (load, err
 	}
 	l.elapsed = time.Since(start)
 	l.cpu = cpuTime(r.cmd.Process.Pid) - cpu0
+	l.harness = cpuTime(os.Getpid()) - harness0
 	// A bot that acknowledges after the work sends its last acks after its
 	// last replies.
 	for deadline := time.Now().Add(30 * time.Second); r.tr.acked() < n && time.Now().Before(deadline); {
