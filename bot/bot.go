@@ -453,7 +453,7 @@ func (b *Bot) mirror(ctx context.Context, m Message) {
 // and counts it.
 func (b *Bot) audit(ctx context.Context, rec *record) {
 	took := b.cfg.Now().Sub(rec.start)
-	if rec.outcome == OutcomeReset || rec.outcome == OutcomeFailed {
+	if b.cfg.AuditChannel != "" && (rec.outcome == OutcomeReset || rec.outcome == OutcomeFailed) {
 		b.mirror(ctx, auditOutcomeMessage(rec.id, rec.cmd.User, rec.cmd.Channel, string(rec.outcome), took))
 	}
 	if b.cfg.Metrics != nil {

@@ -42,6 +42,8 @@ type Slack struct {
 	metrics *Metrics
 
 	sem       chan struct{}
+	tasks     chan func()   // to a worker waiting for one
+	quit      chan struct{} // closed when Run returns: idle workers exit
 	inFlight  sync.WaitGroup
 	ready     atomic.Bool
 	seen      map[string]time.Time // envelope IDs handled recently
@@ -78,6 +80,8 @@ func NewSlack(o SlackOptions) *Slack {
 		log:     o.Log,
 		metrics: o.Metrics,
 		sem:     make(chan struct{}, o.MaxConcurrent),
+		tasks:   make(chan func()),
+		quit:    make(chan struct{}),
 		seen:    map[string]time.Time{},
 	}
 }
@@ -123,6 +127,7 @@ func (s *Slack) Run(ctx context.Context, b *Bot, drain time.Duration) error {
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 
+	defer close(s.quit)
 	errc := make(chan error, 1)
 	go func() { errc <- s.sm.RunContext(ctx) }()
 
@@ -284,7 +289,7 @@ func (s *Slack) goHandle(work context.Context, f func(context.Context)) {
 	if s.metrics != nil {
 		s.metrics.InFlight.Inc()
 	}
-	go func() {
+	task := func() {
 		defer func() {
 			<-s.sem
 			if s.metrics != nil {
@@ -295,7 +300,36 @@ func (s *Slack) goHandle(work context.Context, f func(context.Context)) {
 		ctx, cancel := context.WithTimeout(work, CommandTimeout)
 		defer cancel()
 		f(ctx)
-	}()
+	}
+	select {
+	case s.tasks <- task: // an idle worker takes it
+	default:
+		go s.worker(task, s.quit)
+	}
+}
+
+// workerIdle is how long a worker waits for another command before it exits.
+const workerIdle = 10 * time.Second
+
+// worker runs task, then each task handed to it, until it has waited
+// workerIdle for one or quit is closed. Reusing goroutines saves about 5% of
+// the CPU per command (BENCHMARKS.md): slack-go's JSON encoding grows a
+// command's stack to tens of KiB, and a new goroutine per command paid for
+// that growth every time.
+func (s *Slack) worker(task func(), quit <-chan struct{}) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		task()
+		idle.Reset(workerIdle)
+		select {
+		case task = <-s.tasks:
+		case <-idle.C:
+			return
+		case <-quit:
+			return
+		}
+	}
 }
 
 // duplicate remembers envelope IDs for ten minutes and reports repeats. It
