@@ -235,8 +235,9 @@ func measure(bin string, commands, outstanding int, slow time.Duration, withHTTP
 		return res, err
 	}
 	// Pooled keep-alive connections hold two goroutines each until they
-	// have been idle for bot.IdleConnTimeout; after that, anything above
-	// the idle count would be a leak.
+	// have been idle for bot.IdleConnTimeout, and command workers one each
+	// for a shorter while; after that, anything above the idle count would
+	// be a leak.
 	time.Sleep(bot.IdleConnTimeout + time.Second)
 	res.goroutinesQuiet = goroutines(r.addr)
 	return res, nil
