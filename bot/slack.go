@@ -44,6 +44,7 @@ type Slack struct {
 	sem       chan struct{}
 	tasks     chan func()   // to a worker waiting for one
 	quit      chan struct{} // closed when Run returns: idle workers exit
+	workers   atomic.Int32  // running or waiting
 	inFlight  sync.WaitGroup
 	ready     atomic.Bool
 	seen      map[string]time.Time // envelope IDs handled recently
@@ -317,6 +318,8 @@ const workerIdle = 10 * time.Second
 // command's stack to tens of KiB, and a new goroutine per command paid for
 // that growth every time.
 func (s *Slack) worker(task func(), quit <-chan struct{}) {
+	s.workers.Add(1)
+	defer s.workers.Add(-1)
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
