@@ -109,7 +109,10 @@ func mac(key, msg []byte) []byte {
 func openToken(key []byte, tok string) (pending, error) {
 	var p pending
 	b, err := base64.RawURLEncoding.Strict().DecodeString(tok)
-	if err != nil || len(b) < 1+8+1+1+1+1+macSize {
+	// The decoder skips CR and LF, so "a\nb" would open like "ab": only the
+	// one spelling sealToken wrote is accepted, or a click could dodge the
+	// first-click check, which remembers tokens as strings.
+	if err != nil || len(b) < 1+8+1+1+1+1+macSize || base64.RawURLEncoding.EncodeToString(b) != tok {
 		return p, errTokenInvalid
 	}
 	body, sum := b[:len(b)-macSize], b[len(b)-macSize:]

@@ -73,7 +73,8 @@ func TestTamperedTokensAreRefused(t *testing.T) {
 			t.Fatalf("a token changed at %d opened", i)
 		}
 	}
-	for _, bad := range []string{"", "x", strings.Repeat("A", 40), tok[:len(tok)-1], tok + "A"} {
+	for _, bad := range []string{"", "x", strings.Repeat("A", 40), tok[:len(tok)-1], tok + "A",
+		tok[:20] + "\n" + tok[20:], tok[:20] + "\r" + tok[20:], tok + "\r\n"} {
 		if _, err := openToken(testKey, bad); err == nil {
 			t.Errorf("%q opened", bad)
 		}
