@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -148,18 +146,7 @@ func TestNoSecretsAnywhereAtDebugLevel(t *testing.T) {
 func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 	sl, ipr := doubles(t)
 	ipr.SetDelay(500 * time.Millisecond)
-	addr := freeAddr(t)
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "SESSIONBOT_RUN_MAIN=1")
-	for k, v := range baseEnv(sl, ipr, addr) {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var logs syncBuffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd, logs := startMain(t, baseEnv(sl, ipr, freeAddr(t)))
 	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
 		t.Fatalf("the bot never connected:\n%s", logs.String())
 	}

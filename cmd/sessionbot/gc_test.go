@@ -2,8 +2,7 @@ package main
 
 import (
 	"io/fs"
-	"os"
-	"os/exec"
+	"maps"
 	"strings"
 	"testing"
 )
@@ -46,31 +45,17 @@ func TestGCDefaults(t *testing.T) {
 func TestGCSettingsInTheProcess(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		env  []string
+		env  map[string]string
 		want []string
 	}{
 		{"defaults", nil, []string{`"gogc":400`}},
-		{"operator's choice", []string{"GOGC=150", "GOMEMLIMIT=40MiB"}, []string{`"gogc":150`, `"gomemlimit":"40MiB"`}},
+		{"operator's choice", map[string]string{"GOGC": "150", "GOMEMLIMIT": "40MiB"}, []string{`"gogc":150`, `"gomemlimit":"40MiB"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sl, ipr := doubles(t)
-			cmd := exec.Command(os.Args[0])
-			for _, kv := range os.Environ() {
-				if !strings.HasPrefix(kv, "GOGC=") && !strings.HasPrefix(kv, "GOMEMLIMIT=") {
-					cmd.Env = append(cmd.Env, kv)
-				}
-			}
-			cmd.Env = append(cmd.Env, "SESSIONBOT_RUN_MAIN=1")
-			for k, v := range baseEnv(sl, ipr, freeAddr(t)) {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			cmd.Env = append(cmd.Env, tc.env...)
-			var logs syncBuffer
-			cmd.Stderr = &logs
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+			env := baseEnv(sl, ipr, freeAddr(t))
+			maps.Copy(env, tc.env)
+			_, logs := startMain(t, env, "GOGC", "GOMEMLIMIT")
 			eventually(t, "the start-up line", func() bool { return strings.Contains(logs.String(), "sessionbot starting") })
 			var line string
 			for _, l := range strings.Split(logs.String(), "\n") {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"os"
-	"os/exec"
+	"maps"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -229,23 +227,9 @@ func TestTamperedButtonIsRefused(t *testing.T) {
 // binary re-executed as the program), on h's doubles: a second replica.
 func (h *harness) startReplica() *syncBuffer {
 	h.t.Helper()
-	logs := &syncBuffer{}
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "SESSIONBOT_RUN_MAIN=1")
-	for k, v := range h.env {
-		if k != "HTTP_ADDR" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
-	cmd.Env = append(cmd.Env, "HTTP_ADDR="+freeAddr(h.t))
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		h.t.Fatal(err)
-	}
-	h.t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-	})
+	env := maps.Clone(h.env)
+	env["HTTP_ADDR"] = freeAddr(h.t)
+	_, logs := startMain(h.t, env)
 	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 2 }); err != nil {
 		h.t.Fatalf("the second replica never connected:\n%s", logs)
 	}
