@@ -41,7 +41,7 @@ func BenchmarkRenderAnnouncement(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				m := AnnouncementMessage("a1b2c3d4", "U0ALICE", targets)
-				if _, err := json.Marshal(m.Blocks); err != nil {
+				if _, err := json.Marshal(m); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -54,7 +54,7 @@ func BenchmarkRenderFailure(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		m := failureMessage("a1b2c3d4", "U0ALICE", err)
-		if _, err := json.Marshal(m.Blocks); err != nil {
+		if _, err := json.Marshal(m); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,7 +1,7 @@
-// Package bot is sessionbot's chat side: a transport-free core that parses
-// /reset-sessions, authorizes the requester, announces the reset, calls
-// IPRoyal and reports the outcome, plus the adapters that connect it to
-// Slack's Socket Mode and to a terminal.
+// Package bot is sessionbot's core: it parses /reset-sessions, authorizes
+// the requester, announces the reset, calls IPRoyal and reports the
+// outcome, in plain types of its own. It knows nothing of Slack: the
+// adapters in bot/slack (Socket Mode) and bot/shell (a terminal) translate.
 package bot
 
 import (
@@ -43,13 +43,12 @@ type Chat interface {
 	Replace(ctx context.Context, replyTo string, m Message) error
 }
 
-// Click is a press of a button on one of the bot's messages.
+// Click is a decision on a confirmation: Confirm or Cancel.
 type Click struct {
-	User     string // who clicked
-	Channel  string
-	ActionID string
-	BlockID  string
-	Value    string
+	User    string // who clicked
+	Channel string
+	Token   string // what the confirmation carried (Message.Confirm)
+	Confirm bool   // Confirm, or else Cancel
 	// ReplyTo is the transport's handle for answering the click (response_url).
 	ReplyTo string
 }
@@ -326,13 +325,9 @@ func (b *Bot) HandleClick(ctx context.Context, c Click) Outcome {
 
 func (b *Bot) handleClick(ctx context.Context, c Click, rec *record) Outcome {
 	clicker := Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo}
-	tok, confirm, ok := joinToken(c.Value, c.BlockID, c.ActionID)
-	var p pending
-	var err error
-	if ok {
-		p, err = openToken(b.cfg.ConfirmKey, tok)
-	}
-	if !ok || err != nil {
+	tok, confirm := c.Token, c.Confirm
+	p, err := openToken(b.cfg.ConfirmKey, tok)
+	if err != nil {
 		rec.err = errTokenInvalid
 		b.private(ctx, clicker, message(":no_entry: This button is not valid, so nothing was reset. Run the command again.", ""))
 		return OutcomeBadClick

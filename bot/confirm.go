@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sessionbot/sessionbot/iproyal"
@@ -17,27 +16,21 @@ import (
 // buttons, signed with a key every replica shares, so that a click works on
 // whichever replica Slack hands it to and no replica keeps state.
 //
-// Slack bounds a button's value at 2,000 characters, and 100 hashes alone
-// take 1,600 bytes. Every click payload also carries the clicked button's
-// action_id and its block's block_id (255 characters each), so the signed
-// token is split over the three. Wire format, before base64url:
+// A token is at most MaxTokenLen characters of base64url, which 100 hashes
+// (1,600 bytes raw) fit. Wire format, before base64url:
 //
 //	version(1) expiry-unix-nanos(8) len+request-id len+user len+channel
 //	count(1) count × hash(16) count × len+username (len 0: none) mac(16)
 
 const (
-	tokenVersion   = 2 // bump on any change of layout: old tokens must not parse as new
-	macSize        = 16
-	maxValueLen    = 2000
-	maxIDLen       = 255
-	confirmPrefix  = "confirm."
-	cancelPrefix   = "cancel."
-	blockIDPrefix  = "req."
-	actionIDSuffix = maxIDLen - len(confirmPrefix) // room left for token in an action_id
+	tokenVersion = 2 // bump on any change of layout: old tokens must not parse as new
+	macSize      = 16
 )
 
-// ConfirmCapacity is how many base64 characters of token fit in one button.
-var ConfirmCapacity = maxValueLen + (maxIDLen - len(blockIDPrefix)) + actionIDSuffix
+// MaxTokenLen bounds a confirmation token. A transport must be able to
+// carry one whole in a click: Slack's adapter spreads it over a button's
+// value, action_id and block_id, and its tests check that it fits.
+const MaxTokenLen = 2450
 
 // pending is a request waiting for its requester's click.
 type pending struct {
@@ -58,7 +51,7 @@ func sealToken(key []byte, p pending) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if len(tok) <= ConfirmCapacity {
+		if len(tok) <= MaxTokenLen {
 			return tok, nil
 		}
 	}
@@ -162,32 +155,3 @@ func (r *reader) take(n int) []byte {
 func (r *reader) byte() byte     { return r.take(1)[0] }
 func (r *reader) uint64() uint64 { return binary.BigEndian.Uint64(r.take(8)) }
 func (r *reader) string() string { return string(r.take(int(r.byte()))) }
-
-// splitToken spreads a token over a button's value, its block's block_id
-// and the confirm and cancel buttons' action_ids.
-func splitToken(tok string) (value, blockID, confirmID, cancelID string) {
-	value, rest := cut(tok, maxValueLen)
-	inBlock, rest := cut(rest, maxIDLen-len(blockIDPrefix))
-	return value, blockIDPrefix + inBlock, confirmPrefix + rest, cancelPrefix + rest
-}
-
-// joinToken reassembles what splitToken spread, from a click, and says
-// whether the click was Confirm.
-func joinToken(value, blockID, actionID string) (tok string, confirm bool, ok bool) {
-	inBlock, okBlock := strings.CutPrefix(blockID, blockIDPrefix)
-	rest, confirm := strings.CutPrefix(actionID, confirmPrefix)
-	if !confirm {
-		var okCancel bool
-		if rest, okCancel = strings.CutPrefix(actionID, cancelPrefix); !okCancel {
-			return "", false, false
-		}
-	}
-	return value + inBlock + rest, confirm, okBlock
-}
-
-func cut(s string, n int) (string, string) {
-	if len(s) <= n {
-		return s, ""
-	}
-	return s[:n], s[n:]
-}

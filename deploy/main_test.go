@@ -17,7 +17,7 @@ import (
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 
-	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
 

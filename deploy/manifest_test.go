@@ -11,7 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sessionbot/sessionbot/bot"
-	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
 

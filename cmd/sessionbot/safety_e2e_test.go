@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
 

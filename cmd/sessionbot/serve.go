@@ -15,9 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/slack-go/slack"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/slack"
 )
 
 // runBot runs the Slack bot until SIGTERM or SIGINT, then drains.
@@ -48,7 +48,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	if err != nil {
 		return usagef("%v", err)
 	}
-	sl := bot.NewSlack(bot.SlackOptions{
+	sl := slack.New(slack.Options{
 		AppToken:      cfg.SlackAppToken,
 		BotToken:      cfg.SlackBotToken,
 		APIURL:        cfg.SlackAPIURL,
@@ -107,7 +107,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 }
 
 // opsHandler serves /healthz, /readyz and /metrics.
-func opsHandler(sl *bot.Slack, reg *prometheus.Registry) http.Handler {
+func opsHandler(sl *slack.Slack, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
@@ -125,13 +125,7 @@ func opsHandler(sl *bot.Slack, reg *prometheus.Registry) http.Handler {
 
 // slackStartError explains why Slack would not let the bot start.
 func slackStartError(variable string, cfg config, err error) error {
-	var slackErr slack.SlackErrorResponse
-	code := err.Error()
-	if errors.As(err, &slackErr) {
-		code = slackErr.Err
-	}
-	switch code {
-	case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type":
+	if code, refused := slack.TokenRefused(err); refused {
 		return fmt.Errorf("%s was refused by Slack (%s): check the token, and that the app is installed in the workspace", variable, code)
 	}
 	return fmt.Errorf("could not reach Slack at SLACK_API_URL %q: %s", cfg.SlackAPIURL, mask(err.Error(), cfg.secrets()))

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/shell"
 )
 
 // runShell is "sessionbot shell": the bot's command handling against the
@@ -71,7 +72,7 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	fmt.Fprintln(stdout, "Slack is not used: what the bot would post is printed below.")
 
-	sh := bot.NewShell(stdout)
+	sh := shell.New(stdout)
 	if f, ok := stdin.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			sh.Prompt = "> "
@@ -89,5 +90,5 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 		RateLimitPerMinute: cfg.RateLimit,
 		Log:                log,
 	}, bot.NewAuthorizer(policy, nil, nil), ipr, sh)
-	return bot.RunShell(ctx, b, sh, stdin, user, channel)
+	return shell.Run(ctx, b, sh, stdin, user, channel)
 }

@@ -9,50 +9,23 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
-// Message is something the bot says: Block Kit blocks for Slack, and the
-// same content as mrkdwn text for notifications and the shell.
+// Message is something the bot says, in parts every transport can render:
+// Slack turns them into Block Kit, the shell into plain text. Text and
+// Footer are mrkdwn (Slack's markup, which the shell also reads).
 type Message struct {
-	Text   string
-	Blocks []slack.Block
-	// Token is set on a confirmation: what its buttons carry, for
-	// transports without buttons (the shell).
-	Token string `json:"-"`
+	Text   string `json:"text"`             // the body
+	Footer string `json:"footer,omitempty"` // small print: the request ID
+	// Confirm, when set, asks for a decision: a Confirm and a Cancel button
+	// that both carry this signed token (see confirm.go).
+	Confirm string `json:"confirm,omitempty"`
 }
 
-// maxSectionText keeps a section under Slack's 3,000 character limit.
-const maxSectionText = 2900
-
-// message builds a Message of one or more sections (long text is split on
-// line boundaries) and an optional footer in a context block.
+// message builds a Message of a body and an optional footer.
 func message(text, footer string) Message {
-	var blocks []slack.Block
-	for _, chunk := range splitLines(text, maxSectionText) {
-		blocks = append(blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, chunk, false, false), nil, nil))
-	}
-	full := text
-	if footer != "" {
-		blocks = append(blocks, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, footer, false, false)))
-		full += "\n" + footer
-	}
-	return Message{Text: full, Blocks: blocks}
-}
-
-func splitLines(s string, limit int) []string {
-	var out []string
-	for len(s) > limit {
-		cut := strings.LastIndexByte(s[:limit], '\n')
-		if cut <= 0 {
-			cut = limit
-		}
-		out = append(out, s[:cut])
-		s = strings.TrimPrefix(s[cut:], "\n")
-	}
-	return append(out, s)
+	return Message{Text: text, Footer: footer}
 }
 
 var (
@@ -167,12 +140,7 @@ func tooManyToConfirmMessage(n int) Message {
 func confirmationMessage(id string, targets []Target, ttl time.Duration, token string) Message {
 	m := message(fmt.Sprintf(":question: This resets the sessions of *%s*:\n%s\nConfirm within %s, or cancel. Nothing happens until you do.",
 		plural(len(targets), "residential user", "residential users"), targetLines(targets), humanDuration(ttl)), requestContext(id))
-	value, blockID, confirmID, cancelID := splitToken(token)
-	confirm := slack.NewButtonBlockElement(confirmID, value, slack.NewTextBlockObject(slack.PlainTextType, "Confirm", false, false))
-	confirm.Style = slack.StylePrimary
-	cancel := slack.NewButtonBlockElement(cancelID, value, slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
-	m.Blocks = append(m.Blocks, slack.NewActionBlock(blockID, confirm, cancel))
-	m.Token = token
+	m.Confirm = token
 	return m
 }
 
@@ -243,7 +211,8 @@ func slackFailedMessage(err error) Message {
 	return message(":warning: Nothing was reset: sessionbot could not post the announcement in this channel.\n*What to do:* try again; if it keeps failing, tell whoever runs sessionbot.", "")
 }
 
-func busyMessage() Message {
+// BusyMessage refuses a command because too many are in flight.
+func BusyMessage() Message {
 	return message(":hourglass: sessionbot is handling too many commands right now. Nothing was reset.\n*What to do:* try again in a few seconds.", "")
 }
 

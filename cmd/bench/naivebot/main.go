@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/sessionbot/sessionbot/bot"
+	adapter "github.com/sessionbot/sessionbot/bot/slack"
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
@@ -32,7 +33,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	chat := bot.NewSlack(bot.SlackOptions{
+	chat := adapter.New(adapter.Options{
 		AppToken: os.Getenv("SLACK_APP_TOKEN"), BotToken: os.Getenv("SLACK_BOT_TOKEN"), APIURL: os.Getenv("SLACK_API_URL"),
 	})
 	b := bot.New(bot.Config{}, bot.NewAuthorizer(bot.Policy{Users: []string{os.Getenv("ALLOWED_USERS")}}, nil, nil), ipr, chat)

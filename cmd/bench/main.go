@@ -4,9 +4,9 @@
 // reports latency, throughput, CPU, memory, start-up and reconnect time
 // against the goals in BENCHMARKS.md.
 //
-//	go run ./internal/bench             # 3 runs of 2,000 commands, 50 outstanding
-//	go run ./internal/bench -naive      # also run the ack-after-work variant
-//	go run ./internal/bench -commands 100 -runs 1   # a smoke test
+//	go run ./cmd/bench             # 3 runs of 2,000 commands, 50 outstanding
+//	go run ./cmd/bench -naive      # also run the ack-after-work variant
+//	go run ./cmd/bench -commands 100 -runs 1   # a smoke test
 //
 // It never fails on a missed goal; it fails only when the bot misbehaves
 // (a command without an ack or a reply).
@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/sessionbot/sessionbot/bot"
-	"github.com/sessionbot/sessionbot/bot/slacktest"
+	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
@@ -95,7 +95,7 @@ func run(commands, outstanding, runs int, slow time.Duration, naive bool, naiveS
 
 	if naive {
 		nbin := filepath.Join(dir, "naivebot")
-		if err := build(nbin, "./internal/bench/naivebot"); err != nil {
+		if err := build(nbin, "./cmd/bench/naivebot"); err != nil {
 			return err
 		}
 		fmt.Fprintln(os.Stderr, "naive variant...")

@@ -1,4 +1,4 @@
-package bot
+package slack
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 // TestWorkersAreReusedAndStopWithRun checks the life of the goroutines
 // commands run on: one stays for the next command, and none outlives Run.
 func TestWorkersAreReusedAndStopWithRun(t *testing.T) {
-	s := NewSlack(SlackOptions{AppToken: "xapp-1-test", BotToken: "xoxb-test", APIURL: "http://127.0.0.1:1/"})
+	s := New(Options{AppToken: "xapp-1-test", BotToken: "xoxb-test", APIURL: "http://127.0.0.1:1/"})
 	ran := make(chan int, 2)
 	s.sem <- struct{}{}
 	s.goHandle(context.Background(), func(context.Context) { ran <- 1 })

@@ -1,4 +1,7 @@
-package bot
+// Package shell is sessionbot's terminal adapter: it runs the core on
+// command lines read from a terminal or a pipe, and prints what the bot
+// would post in Slack.
+package shell
 
 import (
 	"bufio"
@@ -8,9 +11,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/sessionbot/sessionbot/bot"
 )
 
-// Shell is a Chat that prints, as readable text, what the bot would post in
+// Shell is a bot.Chat that prints, as readable text, what the bot would post in
 // Slack. It lets people try sessionbot, and its access rules, without Slack.
 type Shell struct {
 	// Prompt is printed before each command is read; empty when the input
@@ -23,13 +28,14 @@ type Shell struct {
 	pending string // token of a confirmation waiting for yes or no
 }
 
-// NewShell returns a Shell that writes to out.
-func NewShell(out io.Writer) *Shell { return &Shell{out: out} }
+// New returns a Shell that writes to out.
+func New(out io.Writer) *Shell { return &Shell{out: out} }
 
 var (
 	userRef    = regexp.MustCompile(`<@([A-Z0-9]+)>`)
 	channelRef = regexp.MustCompile(`<#([A-Z0-9]+)>`)
 	groupRef   = regexp.MustCompile(`<!subteam\^([A-Z0-9]+)>`)
+	unescaper  = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )
 
 // plainText turns our mrkdwn into what a person would read in Slack.
@@ -41,14 +47,18 @@ func plainText(s string) string {
 	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
 }
 
-func (s *Shell) print(header string, m Message) {
+func (s *Shell) print(header string, m bot.Message) {
+	text := m.Text
+	if m.Footer != "" {
+		text += "\n" + m.Footer
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprintf(s.out, "%s\n%s\n", header, plainText(m.Text))
+	fmt.Fprintf(s.out, "%s\n%s\n", header, plainText(text))
 }
 
 // Post implements Chat.
-func (s *Shell) Post(_ context.Context, channel string, m Message) (string, error) {
+func (s *Shell) Post(_ context.Context, channel string, m bot.Message) (string, error) {
 	s.mu.Lock()
 	s.n++
 	ts := fmt.Sprint(s.n)
@@ -58,7 +68,7 @@ func (s *Shell) Post(_ context.Context, channel string, m Message) (string, erro
 }
 
 // Reply implements Chat.
-func (s *Shell) Reply(_ context.Context, channel, ts string, m Message, broadcast bool) error {
+func (s *Shell) Reply(_ context.Context, channel, ts string, m bot.Message, broadcast bool) error {
 	also := ""
 	if broadcast {
 		also = ", also sent to the channel"
@@ -76,18 +86,18 @@ func (s *Shell) React(_ context.Context, channel, ts, emoji string) error {
 }
 
 // Private implements Chat.
-func (s *Shell) Private(_ context.Context, cmd Command, m Message) error {
+func (s *Shell) Private(_ context.Context, cmd bot.Command, m bot.Message) error {
 	s.print(fmt.Sprintf("[only visible to @%s] sessionbot:", cmd.User), m)
-	if m.Token != "" {
+	if m.Confirm != "" {
 		s.mu.Lock()
-		s.pending = m.Token
+		s.pending = m.Confirm
 		s.mu.Unlock()
 	}
 	return nil
 }
 
 // Replace implements Chat.
-func (s *Shell) Replace(_ context.Context, _ string, m Message) error {
+func (s *Shell) Replace(_ context.Context, _ string, m bot.Message) error {
 	s.print("[only visible to you, replacing the confirmation] sessionbot:", m)
 	return nil
 }
@@ -100,10 +110,10 @@ func (s *Shell) takePending() string {
 	return tok
 }
 
-// RunShell reads command lines ("/reset-sessions a b", or just "a b") from
+// Run reads command lines ("/reset-sessions a b", or just "a b") from
 // in and handles each as user in channel, until in ends or ctx is done. A
 // confirmation becomes a yes/no question answered on the next line.
-func RunShell(ctx context.Context, b *Bot, sh *Shell, in io.Reader, user, channel string) error {
+func Run(ctx context.Context, b *bot.Bot, sh *Shell, in io.Reader, user, channel string) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	fmt.Fprint(sh.out, sh.Prompt)
@@ -119,7 +129,7 @@ func RunShell(ctx context.Context, b *Bot, sh *Shell, in io.Reader, user, channe
 		if rest, ok := strings.CutPrefix(line, b.Command()); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
 			line = rest
 		}
-		b.Handle(ctx, Command{User: user, Channel: channel, Text: line})
+		b.Handle(ctx, bot.Command{User: user, Channel: channel, Text: line})
 		if tok := sh.takePending(); tok != "" {
 			sh.confirm(ctx, b, sc, tok, user, channel)
 		}
@@ -129,17 +139,12 @@ func RunShell(ctx context.Context, b *Bot, sh *Shell, in io.Reader, user, channe
 }
 
 // confirm asks the confirmation as a yes/no question and clicks the answer.
-func (sh *Shell) confirm(ctx context.Context, b *Bot, sc *bufio.Scanner, tok, user, channel string) {
+func (sh *Shell) confirm(ctx context.Context, b *bot.Bot, sc *bufio.Scanner, tok, user, channel string) {
 	fmt.Fprint(sh.out, "Confirm? [y/N] ")
 	answer := ""
 	if sc.Scan() {
 		answer = strings.ToLower(strings.TrimSpace(sc.Text()))
 	}
 	fmt.Fprintln(sh.out)
-	value, blockID, confirmID, cancelID := splitToken(tok)
-	action := cancelID
-	if answer == "y" || answer == "yes" {
-		action = confirmID
-	}
-	b.HandleClick(ctx, Click{User: user, Channel: channel, ActionID: action, BlockID: blockID, Value: value})
+	b.HandleClick(ctx, bot.Click{User: user, Channel: channel, Token: tok, Confirm: answer == "y" || answer == "yes"})
 }

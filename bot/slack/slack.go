@@ -1,4 +1,7 @@
-package bot
+// Package slack connects sessionbot's core to Slack: Socket Mode for
+// commands and clicks, the Web API for posting, and Block Kit for rendering
+// the core's plain messages. Its double, slacktest, is beside it.
+package slack
 
 import (
 	"context"
@@ -13,13 +16,15 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
+
+	"github.com/sessionbot/sessionbot/bot"
 )
 
 // CommandTimeout bounds everything one command does.
 const CommandTimeout = 2 * time.Minute
 
-// SlackOptions configure the Socket Mode adapter.
-type SlackOptions struct {
+// Options configure the Socket Mode adapter.
+type Options struct {
 	AppToken string // xapp-..., for Socket Mode
 	BotToken string // xoxb-..., for the Web API
 	APIURL   string // Web API base, ending in "/"
@@ -29,17 +34,17 @@ type SlackOptions struct {
 	// HTTPClient for the Web API and response_url posts; default has a 15 s timeout.
 	HTTPClient *http.Client
 	Log        *slog.Logger
-	Metrics    *Metrics
+	Metrics    *bot.Metrics
 }
 
-// Slack connects the core to Slack over Socket Mode. It implements Chat and
-// GroupLister.
+// Slack connects the core to Slack over Socket Mode. It implements
+// bot.Chat and bot.GroupLister.
 type Slack struct {
 	api     *slack.Client
 	sm      *socketmode.Client
 	http    *http.Client
 	log     *slog.Logger
-	metrics *Metrics
+	metrics *bot.Metrics
 
 	sem       chan struct{}
 	tasks     chan func()   // to a worker waiting for one
@@ -51,13 +56,13 @@ type Slack struct {
 	nextSweep time.Time            // when duplicate next forgets old IDs
 }
 
-// NewSlack builds the adapter; nothing connects until Run.
-func NewSlack(o SlackOptions) *Slack {
+// New builds the adapter; nothing connects until Run.
+func New(o Options) *Slack {
 	if o.MaxConcurrent <= 0 {
 		o.MaxConcurrent = 100
 	}
 	if o.HTTPClient == nil {
-		o.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: PooledTransport()}
+		o.HTTPClient = &http.Client{Timeout: 15 * time.Second, Transport: bot.PooledTransport()}
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -87,20 +92,6 @@ func NewSlack(o SlackOptions) *Slack {
 	}
 }
 
-// PooledTransport is http.DefaultTransport keeping enough idle connections
-// per host for many commands at once. With the default of 2, a busy bot
-// opens and closes a connection for most calls: in BENCHMARKS.md that
-// doubled the CPU per command. Idle connections close after 15 s.
-func PooledTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 64
-	t.IdleConnTimeout = IdleConnTimeout
-	return t
-}
-
-// IdleConnTimeout is how long PooledTransport keeps an unused connection.
-const IdleConnTimeout = 15 * time.Second
-
 // AuthTest checks the bot token and says which bot and team it belongs to.
 func (s *Slack) AuthTest(ctx context.Context) (*slack.AuthTestResponse, error) {
 	return s.api.AuthTestContext(ctx)
@@ -123,7 +114,7 @@ func (s *Slack) setReady(ok bool) {
 // Run connects and serves commands until ctx ends, then lets the commands
 // in flight finish (their replies are posted) for up to drain, and returns
 // nil. It returns an error early only when Slack refuses the app token.
-func (s *Slack) Run(ctx context.Context, b *Bot, drain time.Duration) error {
+func (s *Slack) Run(ctx context.Context, b *bot.Bot, drain time.Duration) error {
 	// Commands outlive ctx: a SIGTERM stops new work, not work in progress.
 	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
@@ -159,7 +150,7 @@ loop:
 	return fmt.Errorf("slack socket mode: %w", runErr)
 }
 
-func (s *Slack) dispatch(work context.Context, b *Bot, evt socketmode.Event) {
+func (s *Slack) dispatch(work context.Context, b *bot.Bot, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		s.setReady(false)
@@ -220,7 +211,7 @@ func errorOf(e *socketmode.ErrorBadMessage) error {
 
 // onSlashCommand acknowledges at once and handles the command on its own
 // goroutine: nothing here waits on IPRoyal or the Web API.
-func (s *Slack) onSlashCommand(work context.Context, b *Bot, evt socketmode.Event) {
+func (s *Slack) onSlashCommand(work context.Context, b *bot.Bot, evt socketmode.Event) {
 	id := evt.Request.EnvelopeID
 	cmd, ok := evt.Data.(slack.SlashCommand)
 	if !ok {
@@ -233,29 +224,29 @@ func (s *Slack) onSlashCommand(work context.Context, b *Bot, evt socketmode.Even
 		return
 	}
 	if cmd.Command != b.Command() {
-		s.ack(id, ephemeral(message(fmt.Sprintf("sessionbot only answers `%s`.", b.Command()), "")))
+		s.ack(id, ephemeral(bot.Message{Text: fmt.Sprintf("sessionbot only answers `%s`.", b.Command())}))
 		s.log.Warn("ignored an unknown slash command", "command", cmd.Command)
 		return
 	}
 	select {
 	case s.sem <- struct{}{}:
 	default:
-		s.ack(id, ephemeral(busyMessage()))
+		s.ack(id, ephemeral(bot.BusyMessage()))
 		s.log.Warn("refused a command: too many in flight", "user", cmd.UserID, "limit", cap(s.sem))
 		if s.metrics != nil {
-			s.metrics.Commands.WithLabelValues(string(OutcomeBusy)).Inc()
+			s.metrics.Commands.WithLabelValues(string(bot.OutcomeBusy)).Inc()
 		}
 		return
 	}
 	s.ack(id, nil)
 	s.goHandle(work, func(ctx context.Context) {
-		b.Handle(ctx, Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
+		b.Handle(ctx, bot.Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
 	})
 }
 
 // onInteractive acknowledges a button click at once and handles it on its
 // own goroutine, like a command.
-func (s *Slack) onInteractive(work context.Context, b *Bot, evt socketmode.Event) {
+func (s *Slack) onInteractive(work context.Context, b *bot.Bot, evt socketmode.Event) {
 	id := evt.Request.EnvelopeID
 	s.ack(id, nil)
 	cb, ok := evt.Data.(slack.InteractionCallback)
@@ -264,10 +255,8 @@ func (s *Slack) onInteractive(work context.Context, b *Bot, evt socketmode.Event
 		return
 	}
 	a := cb.ActionCallback.BlockActions[0]
-	click := Click{
-		User: cb.User.ID, Channel: cb.Channel.ID, ActionID: a.ActionID, BlockID: a.BlockID,
-		Value: a.Value, ReplyTo: cb.ResponseURL,
-	}
+	tok, confirm := joinToken(a.Value, a.BlockID, a.ActionID)
+	click := bot.Click{User: cb.User.ID, Channel: cb.Channel.ID, Token: tok, Confirm: confirm, ReplyTo: cb.ResponseURL}
 	select {
 	case s.sem <- struct{}{}:
 	default:
@@ -276,7 +265,7 @@ func (s *Slack) onInteractive(work context.Context, b *Bot, evt socketmode.Event
 		go func() {
 			ctx, cancel := context.WithTimeout(work, 15*time.Second)
 			defer cancel()
-			_ = s.Private(ctx, Command{User: click.User, ReplyTo: click.ReplyTo}, busyMessage())
+			_ = s.Private(ctx, bot.Command{User: click.User, ReplyTo: click.ReplyTo}, bot.BusyMessage())
 		}()
 		return
 	}
@@ -367,18 +356,18 @@ type ackPayload struct {
 	Blocks       []slack.Block `json:"blocks,omitempty"`
 }
 
-func ephemeral(m Message) ackPayload {
-	return ackPayload{ResponseType: slack.ResponseTypeEphemeral, Text: m.Text, Blocks: m.Blocks}
+func ephemeral(m bot.Message) ackPayload {
+	return ackPayload{ResponseType: slack.ResponseTypeEphemeral, Text: fallbackText(m), Blocks: blocks(m)}
 }
 
 // Post implements Chat.
-func (s *Slack) Post(ctx context.Context, channel string, m Message) (string, error) {
+func (s *Slack) Post(ctx context.Context, channel string, m bot.Message) (string, error) {
 	_, ts, err := s.api.PostMessageContext(ctx, channel, msgOptions(m)...)
 	return ts, chatError(err)
 }
 
 // Reply implements Chat.
-func (s *Slack) Reply(ctx context.Context, channel, ts string, m Message, broadcast bool) error {
+func (s *Slack) Reply(ctx context.Context, channel, ts string, m bot.Message, broadcast bool) error {
 	opts := append(msgOptions(m), slack.MsgOptionTS(ts))
 	if broadcast {
 		opts = append(opts, slack.MsgOptionBroadcast())
@@ -394,25 +383,25 @@ func (s *Slack) React(ctx context.Context, channel, ts, emoji string) error {
 
 // Private implements Chat through the command's response_url, which reaches
 // the requester even where the bot is not a member.
-func (s *Slack) Private(ctx context.Context, cmd Command, m Message) error {
+func (s *Slack) Private(ctx context.Context, cmd bot.Command, m bot.Message) error {
 	if cmd.ReplyTo == "" {
 		_, err := s.api.PostEphemeralContext(ctx, cmd.Channel, cmd.User, msgOptions(m)...)
 		return chatError(err)
 	}
 	return slack.PostWebhookCustomHTTPContext(ctx, cmd.ReplyTo, s.http, &slack.WebhookMessage{
 		ResponseType: slack.ResponseTypeEphemeral,
-		Text:         m.Text,
-		Blocks:       &slack.Blocks{BlockSet: m.Blocks},
+		Text:         fallbackText(m),
+		Blocks:       &slack.Blocks{BlockSet: blocks(m)},
 	})
 }
 
 // Replace implements Chat: it replaces the message a click came from.
-func (s *Slack) Replace(ctx context.Context, replyTo string, m Message) error {
+func (s *Slack) Replace(ctx context.Context, replyTo string, m bot.Message) error {
 	return slack.PostWebhookCustomHTTPContext(ctx, replyTo, s.http, &slack.WebhookMessage{
 		ResponseType:    slack.ResponseTypeEphemeral,
 		ReplaceOriginal: true,
-		Text:            m.Text,
-		Blocks:          &slack.Blocks{BlockSet: m.Blocks},
+		Text:            fallbackText(m),
+		Blocks:          &slack.Blocks{BlockSet: blocks(m)},
 	})
 }
 
@@ -421,12 +410,26 @@ func (s *Slack) GroupMembers(ctx context.Context, group string) ([]string, error
 	return s.api.GetUserGroupMembersContext(ctx, group)
 }
 
-func msgOptions(m Message) []slack.MsgOption {
+func msgOptions(m bot.Message) []slack.MsgOption {
 	return []slack.MsgOption{
-		slack.MsgOptionText(m.Text, false),
-		slack.MsgOptionBlocks(m.Blocks...),
+		slack.MsgOptionText(fallbackText(m), false),
+		slack.MsgOptionBlocks(blocks(m)...),
 		slack.MsgOptionDisableLinkUnfurl(),
 	}
+}
+
+// TokenRefused reports whether err is Slack refusing a token, and Slack's
+// error code.
+func TokenRefused(err error) (code string, refused bool) {
+	var slackErr slack.SlackErrorResponse
+	if !errors.As(err, &slackErr) {
+		return "", false
+	}
+	switch slackErr.Err {
+	case "invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type":
+		return slackErr.Err, true
+	}
+	return slackErr.Err, false
 }
 
 // chatError turns slack-go's errors into the ones the core understands.
@@ -438,12 +441,12 @@ func chatError(err error) error {
 	if errors.As(err, &slackErr) {
 		switch slackErr.Err {
 		case "not_in_channel", "channel_not_found", "is_archived":
-			return &ChannelError{Code: slackErr.Err}
+			return &bot.ChannelError{Code: slackErr.Err}
 		}
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
-		return &RateLimitedError{Err: err}
+		return &bot.RateLimitedError{Err: err}
 	}
 	return err
 }

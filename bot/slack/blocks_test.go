@@ -1,0 +1,104 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sessionbot/sessionbot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// TestGoldenBlocks pins the Block Kit the adapter makes of each shape of
+// core message: a body, a footer, a body too long for one section, and a
+// confirmation with its buttons. Run with -update after a deliberate
+// change, and review the diff.
+func TestGoldenBlocks(t *testing.T) {
+	long := strings.Repeat("• `01H7YCG0R9GYY1YCPS2S4QA6WB` (sub-user `scraper-eu`)\n", 60)
+	tests := map[string]bot.Message{
+		"body_and_footer": {Text: ":white_check_mark: Reset the sessions of 2 residential users in 143 ms.", Footer: "request `a1b2c3d4`"},
+		"long_body":       {Text: strings.TrimSuffix(long, "\n"), Footer: "request `a1b2c3d4`"},
+		"confirmation":    {Text: ":question: This resets the sessions of *12 residential users*.", Footer: "request `a1b2c3d4`", Confirm: "SIGNED-TOKEN"},
+	}
+	for name, m := range tests {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false) // keep <@U...> readable in the files
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(map[string]any{"text": fallbackText(m), "blocks": blocks(m)}); err != nil {
+				t.Fatal(err)
+			}
+			got := buf.Bytes()
+			path := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.MkdirAll("testdata", 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./bot/slack -run TestGoldenBlocks -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s:\n%s", name, path, got)
+			}
+		})
+	}
+}
+
+func TestLongTextIsSplitIntoSections(t *testing.T) {
+	text := strings.TrimSuffix(strings.Repeat("• `01H7YCG0R9GYY1YCPS2S4QA6WB` (sub-user `"+strings.Repeat("u", 60)+"`)\n", 100), "\n")
+	bs := blocks(bot.Message{Text: text})
+	if len(bs) < 3 {
+		t.Fatalf("%d blocks for 100 long targets", len(bs))
+	}
+	var joined []string
+	for _, b := range bs {
+		s, ok := b.(*slack.SectionBlock)
+		if !ok {
+			continue
+		}
+		if n := utf8.RuneCountInString(s.Text.Text); n > 3000 {
+			t.Errorf("a section holds %d characters, over Slack's 3,000", n)
+		}
+		joined = append(joined, s.Text.Text)
+	}
+	if strings.Join(joined, "\n") != text {
+		t.Error("the sections do not add up to the text")
+	}
+}
+
+func TestTokenFitsAButton(t *testing.T) {
+	if tokenCapacity < bot.MaxTokenLen {
+		t.Fatalf("a button carries %d characters of token, the core makes up to %d", tokenCapacity, bot.MaxTokenLen)
+	}
+	tok := strings.Repeat("x", bot.MaxTokenLen)
+	value, blockID, confirmID, cancelID := splitToken(tok)
+	if len(value) > maxValueLen || len(blockID) > maxIDLen || len(confirmID) > maxIDLen || len(cancelID) > maxIDLen {
+		t.Fatalf("over Slack's limits: value %d, block_id %d, action_ids %d/%d", len(value), len(blockID), len(confirmID), len(cancelID))
+	}
+	for _, action := range []string{confirmID, cancelID} {
+		joined, confirm := joinToken(value, blockID, action)
+		if joined != tok || confirm != (action == confirmID) {
+			t.Fatalf("joinToken(%s) = confirm %v, token of %d", action[:6], confirm, len(joined))
+		}
+	}
+	if tok, _ := joinToken(value, "other-block", confirmID); tok != "" {
+		t.Error("a click on another block gave a token")
+	}
+	if tok, _ := joinToken(value, blockID, "other-action"); tok != "" {
+		t.Error("a click on another button gave a token")
+	}
+}
