@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -56,7 +57,7 @@ type Ack struct {
 	At         time.Time
 }
 
-// Message is a chat.postMessage the app made.
+// Message is a chat.postMessage the app made, as it was posted.
 type Message struct {
 	Channel   string
 	TS        string
@@ -64,6 +65,53 @@ type Message struct {
 	Blocks    json.RawMessage
 	ThreadTS  string
 	Broadcast bool
+	// Metadata is the message metadata posted with it, if any.
+	Metadata json.RawMessage
+}
+
+// Content is what a person reads of the message: the text of its blocks,
+// or its text when it has none.
+func (m Message) Content() string { return content(m.Text, m.Blocks) }
+
+func content(text string, blocks json.RawMessage) string {
+	var bs []struct {
+		Text *struct {
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Text any `json:"text"`
+		} `json:"elements"`
+	}
+	if json.Unmarshal(blocks, &bs) != nil || len(bs) == 0 {
+		return text
+	}
+	var parts []string
+	for _, b := range bs {
+		if b.Text != nil {
+			parts = append(parts, b.Text.Text)
+		}
+		for _, e := range b.Elements {
+			if t, ok := e.Text.(string); ok {
+				parts = append(parts, t)
+			}
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Update is a chat.update the app made.
+type Update struct {
+	Channel, TS string
+	Text        string
+	Blocks      json.RawMessage
+	Metadata    json.RawMessage
+}
+
+// Ephemeral is a chat.postEphemeral the app made.
+type Ephemeral struct {
+	Channel, User, ThreadTS string
+	Text                    string
+	Blocks                  json.RawMessage
 }
 
 // Reaction is a reactions.add the app made.
@@ -124,6 +172,8 @@ const (
 	EventDisconnect EventKind = "disconnect" // a disconnect message was sent
 	EventAck        EventKind = "ack"        // an envelope was acknowledged
 	EventMessage    EventKind = "message"    // chat.postMessage succeeded
+	EventUpdate     EventKind = "update"     // chat.update succeeded
+	EventReaction   EventKind = "reaction"   // reactions.add succeeded
 	EventResponse   EventKind = "response"   // a response_url post arrived
 )
 
@@ -133,7 +183,7 @@ type Event struct {
 	Kind       EventKind
 	At         time.Time
 	EnvelopeID string  // EventAck, EventResponse
-	Message    Message // EventMessage
+	Message    Message // EventMessage; for EventUpdate and EventReaction, its Channel and TS
 }
 
 // Failure scripts one answer of a Web API method.
@@ -142,8 +192,13 @@ type Failure struct {
 	Error string
 	// RetryAfter, when set, answers HTTP 429 ratelimited with this header.
 	RetryAfter int
+	// Status, when set, answers with this HTTP status (a 5xx, say) and an
+	// HTML body, as Slack's load balancers do.
+	Status int
 	// Channel limits the failure to calls for this channel.
 	Channel string
+	// InThread limits the failure to calls with a thread_ts (thread replies).
+	InThread bool
 	// Delay is waited before answering.
 	Delay time.Duration
 	// Sticky failures answer every matching call, not just the next.
@@ -176,6 +231,9 @@ type Server struct {
 	pingInterval time.Duration
 	acks         []Ack
 	messages     []Message
+	current      map[string]*Message // by channel and ts: as it is now, updates applied
+	updates      []Update
+	ephemerals   []Ephemeral
 	reactions    []Reaction
 	responses    []Response
 	calls        []Call
@@ -217,6 +275,7 @@ func NewServer(appToken, botToken string) *Server {
 		pingInterval: 2 * time.Second,
 		failures:     map[string][]Failure{},
 		groups:       map[string][]string{},
+		current:      map[string]*Message{},
 	}
 	// slack-go dials with Origin: https://api.slack.com, which is not us.
 	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
@@ -340,8 +399,23 @@ func (st *State) Acked(envelopeID string) bool {
 // Acks is every acknowledgement so far.
 func (st *State) Acks() []Ack { return st.s.acks }
 
-// Messages is every chat.postMessage so far.
+// Messages is every chat.postMessage so far, as posted.
 func (st *State) Messages() []Message { return st.s.messages }
+
+// Current is the message at ts in channel as it is now, updates applied.
+func (st *State) Current(channel, ts string) (Message, bool) {
+	m, ok := st.s.current[channel+"/"+ts]
+	if !ok {
+		return Message{}, false
+	}
+	return *m, true
+}
+
+// Updates is every chat.update so far.
+func (st *State) Updates() []Update { return st.s.updates }
+
+// Ephemerals is every chat.postEphemeral so far.
+func (st *State) Ephemerals() []Ephemeral { return st.s.ephemerals }
 
 // Responses is every response_url post so far.
 func (st *State) Responses() []Response { return st.s.responses }
@@ -361,6 +435,27 @@ func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
+}
+
+// Hellos returns how many hello frames have been sent.
+func (s *Server) Hellos() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hellos
+}
+
+// Updates returns every chat.update received.
+func (s *Server) Updates() []Update {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Update(nil), s.updates...)
+}
+
+// Current returns the message at ts in channel as it is now.
+func (s *Server) Current(channel, ts string) (Message, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return (&State{s}).Current(channel, ts)
 }
 
 // Reactions returns every reaction added.
@@ -607,6 +702,12 @@ func (s *Server) responseURL(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid_payload", http.StatusBadRequest)
 		return
 	}
+	if len(resp.Blocks) > 0 && string(resp.Blocks) != "null" {
+		if code := checkBlocks(resp.Blocks, false); code != "" {
+			http.Error(w, code, http.StatusBadRequest)
+			return
+		}
+	}
 	resp.EnvelopeID = r.PathValue("envelope")
 	s.mu.Lock()
 	s.responses = append(s.responses, resp)
@@ -633,7 +734,7 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	s.calls = append(s.calls, Call{Method: method, Params: params, At: time.Now()})
-	f, failing := s.takeFailure(method, params.Get("channel"))
+	f, failing := s.takeFailure(method, params)
 	s.notify()
 	s.mu.Unlock()
 
@@ -664,6 +765,12 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
 		return
 	}
+	if failing && f.Status != 0 {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(f.Status)
+		_, _ = io.WriteString(w, "<html><body>"+http.StatusText(f.Status)+"</body></html>")
+		return
+	}
 	if failing && f.Error != "" {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": f.Error})
 		return
@@ -680,12 +787,14 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		})
 	case "chat.postMessage":
 		s.postMessage(w, params)
+	case "chat.update":
+		s.updateMessage(w, params)
+	case "chat.postEphemeral":
+		s.postEphemeral(w, params)
+	case "conversations.history":
+		s.history(w, params)
 	case "reactions.add":
-		s.mu.Lock()
-		s.reactions = append(s.reactions, Reaction{Channel: params.Get("channel"), TS: params.Get("timestamp"), Name: params.Get("name")})
-		s.notify()
-		s.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		s.addReaction(w, params)
 	case "usergroups.users.list":
 		s.mu.Lock()
 		members, ok := s.groups[params.Get("usergroup")]
@@ -706,37 +815,307 @@ func (s *Server) postMessage(w http.ResponseWriter, params url.Values) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "channel_not_found"})
 		return
 	}
-	if params.Get("text") == "" && params.Get("blocks") == "" {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "no_text"})
+	blocks, metadata, code := checkMessage(params, true)
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
 		return
 	}
-	var blocks json.RawMessage
-	if b := params.Get("blocks"); b != "" {
-		if !json.Valid([]byte(b)) {
-			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_blocks"})
+	s.mu.Lock()
+	thread := params.Get("thread_ts")
+	if thread != "" {
+		if _, ok := s.current[channel+"/"+thread]; !ok {
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "thread_not_found"})
 			return
 		}
-		blocks = json.RawMessage(b)
 	}
-	s.mu.Lock()
 	s.ts++
-	ts := fmt.Sprintf("1764158400.%06d", s.ts)
+	ts := fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
 	m := Message{
 		Channel: channel, TS: ts, Text: params.Get("text"), Blocks: blocks,
-		ThreadTS: params.Get("thread_ts"), Broadcast: params.Get("reply_broadcast") == "true",
+		ThreadTS: thread, Broadcast: params.Get("reply_broadcast") == "true", Metadata: metadata,
 	}
 	s.messages = append(s.messages, m)
+	cur := m
+	s.current[channel+"/"+ts] = &cur
 	s.notify()
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventMessage, At: time.Now(), Message: m})
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts})
 }
 
+// epoch is the seconds part of the next message's ts: now, as Slack stamps
+// messages with its clock, so that a ts says how old a message is. Call
+// with mu held.
+func (s *Server) epoch() int64 { return time.Now().Unix() }
+
+func (s *Server) updateMessage(w http.ResponseWriter, params url.Values) {
+	channel, ts := params.Get("channel"), params.Get("ts")
+	blocks, metadata, code := checkMessage(params, true)
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	s.mu.Lock()
+	m, ok := s.current[channel+"/"+ts]
+	if !ok {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "message_not_found"})
+		return
+	}
+	m.Text, m.Blocks = params.Get("text"), blocks
+	if metadata != nil {
+		m.Metadata = metadata
+	}
+	s.updates = append(s.updates, Update{Channel: channel, TS: ts, Text: m.Text, Blocks: blocks, Metadata: metadata})
+	s.notify()
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventUpdate, At: time.Now(), Message: Message{Channel: channel, TS: ts}})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts, "text": params.Get("text")})
+}
+
+func (s *Server) postEphemeral(w http.ResponseWriter, params url.Values) {
+	blocks, _, code := checkMessage(params, true)
+	switch {
+	case params.Get("channel") == "":
+		code = "channel_not_found"
+	case params.Get("user") == "":
+		code = "user_not_found"
+	}
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	s.mu.Lock()
+	s.ephemerals = append(s.ephemerals, Ephemeral{
+		Channel: params.Get("channel"), User: params.Get("user"), ThreadTS: params.Get("thread_ts"),
+		Text: params.Get("text"), Blocks: blocks,
+	})
+	s.ts++
+	ts := fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
+	s.notify()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": ts})
+}
+
+func (s *Server) addReaction(w http.ResponseWriter, params url.Values) {
+	r := Reaction{Channel: params.Get("channel"), TS: params.Get("timestamp"), Name: params.Get("name")}
+	s.mu.Lock()
+	if _, ok := s.current[r.Channel+"/"+r.TS]; !ok {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "message_not_found"})
+		return
+	}
+	for _, had := range s.reactions {
+		if had == r {
+			// One bot user on every replica: Slack refuses the second.
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "already_reacted"})
+			return
+		}
+	}
+	s.reactions = append(s.reactions, r)
+	s.notify()
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventReaction, At: time.Now(), Message: Message{Channel: r.Channel, TS: r.TS}})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+// history serves conversations.history: a channel's messages, newest
+// first, without thread replies (broadcast ones excepted), metadata only
+// when asked for, paginated with a cursor.
+func (s *Server) history(w http.ResponseWriter, params url.Values) {
+	channel := params.Get("channel")
+	limit := 100
+	if l, err := strconv.Atoi(params.Get("limit")); err == nil && l > 0 {
+		limit = min(l, 999)
+	}
+	inclusive := params.Get("inclusive") == "1" || params.Get("inclusive") == "true"
+	oldest, latest := params.Get("oldest"), params.Get("latest")
+	withMetadata := params.Get("include_all_metadata") == "1" || params.Get("include_all_metadata") == "true"
+	after := params.Get("cursor") // the ts below which the next page starts
+
+	s.mu.Lock()
+	var page []map[string]any
+	more := false
+	for i := len(s.messages) - 1; i >= 0; i-- {
+		m := s.messages[i]
+		if m.Channel != channel || (m.ThreadTS != "" && !m.Broadcast) {
+			continue
+		}
+		if after != "" && !tsBefore(m.TS, after) {
+			continue
+		}
+		if !inRange(m.TS, oldest, latest, inclusive) {
+			continue
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		cur := s.current[m.Channel+"/"+m.TS]
+		out := map[string]any{"type": "message", "user": BotUser, "bot_id": BotID, "ts": cur.TS, "text": cur.Text}
+		if cur.Blocks != nil {
+			out["blocks"] = cur.Blocks
+		}
+		if withMetadata && cur.Metadata != nil {
+			out["metadata"] = cur.Metadata
+		}
+		var names []map[string]any
+		for _, r := range s.reactions {
+			if r.Channel == cur.Channel && r.TS == cur.TS {
+				names = append(names, map[string]any{"name": r.Name, "users": []string{BotUser}, "count": 1})
+			}
+		}
+		if names != nil {
+			out["reactions"] = names
+		}
+		page = append(page, out)
+	}
+	s.mu.Unlock()
+	if page == nil {
+		page = []map[string]any{}
+	}
+	resp := map[string]any{"ok": true, "messages": page, "has_more": more}
+	if more {
+		resp["response_metadata"] = map[string]any{"next_cursor": page[len(page)-1]["ts"]}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// tsBefore compares two Slack timestamps, "seconds.micros".
+func tsBefore(a, b string) bool {
+	sa, fa, _ := strings.Cut(a, ".")
+	sb, fb, _ := strings.Cut(b, ".")
+	ia, _ := strconv.ParseInt(sa, 10, 64)
+	ib, _ := strconv.ParseInt(sb, 10, 64)
+	if ia != ib {
+		return ia < ib
+	}
+	na, _ := strconv.ParseInt((fa + "000000")[:6], 10, 64)
+	nb, _ := strconv.ParseInt((fb + "000000")[:6], 10, 64)
+	return na < nb
+}
+
+func inRange(ts, oldest, latest string, inclusive bool) bool {
+	if oldest != "" && (tsBefore(ts, oldest) || (!inclusive && ts == oldest)) {
+		return false
+	}
+	if latest != "" && (tsBefore(latest, ts) || (!inclusive && ts == latest)) {
+		return false
+	}
+	return true
+}
+
+// Limits real Slack enforces on a message (see shared/reference).
+const (
+	maxBlocks        = 50
+	maxSectionText   = 3000
+	maxContextItems  = 10
+	maxButtonValue   = 2000
+	maxBlockOrAction = 255
+	// maxBlocksText: chat.postMessage and chat.update answer
+	// msg_blocks_too_long when the text of a message's blocks adds up to
+	// roughly 11,000 to 13,000 characters (slackapi/bolt-js#2509, #2867);
+	// the double refuses at the low end.
+	maxBlocksText = 11000
+	maxText       = 40000
+)
+
+// checkMessage validates a message's text, blocks and metadata as Slack
+// would, and returns the blocks and metadata, or Slack's error code.
+// postLimits adds the limits of chat.postMessage and chat.update that
+// response_url posts are spared.
+func checkMessage(params url.Values, postLimits bool) (blocks, metadata json.RawMessage, code string) {
+	text := params.Get("text")
+	if text == "" && params.Get("blocks") == "" {
+		return nil, nil, "no_text"
+	}
+	if utf8.RuneCountInString(text) > maxText {
+		return nil, nil, "msg_too_long"
+	}
+	if b := params.Get("blocks"); b != "" {
+		if !json.Valid([]byte(b)) {
+			return nil, nil, "invalid_blocks"
+		}
+		blocks = json.RawMessage(b)
+		if code := checkBlocks(blocks, postLimits); code != "" {
+			return nil, nil, code
+		}
+	}
+	if md := params.Get("metadata"); md != "" {
+		var m struct {
+			EventType    string          `json:"event_type"`
+			EventPayload json.RawMessage `json:"event_payload"`
+		}
+		if json.Unmarshal([]byte(md), &m) != nil || m.EventType == "" || len(m.EventPayload) == 0 || m.EventPayload[0] != '{' {
+			return nil, nil, "invalid_metadata_format"
+		}
+		metadata = json.RawMessage(md)
+	}
+	return blocks, metadata, ""
+}
+
+// checkBlocks applies Block Kit's limits to blocks.
+func checkBlocks(raw json.RawMessage, postLimits bool) string {
+	var bs []struct {
+		Type    string `json:"type"`
+		BlockID string `json:"block_id"`
+		Text    *struct {
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Type     string `json:"type"`
+			Text     any    `json:"text"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+		} `json:"elements"`
+	}
+	if json.Unmarshal(raw, &bs) != nil || len(bs) > maxBlocks {
+		return "invalid_blocks"
+	}
+	total := 0
+	for _, b := range bs {
+		if len(b.BlockID) > maxBlockOrAction {
+			return "invalid_blocks"
+		}
+		if b.Text != nil {
+			n := utf8.RuneCountInString(b.Text.Text)
+			if b.Type == "section" && n > maxSectionText {
+				return "invalid_blocks"
+			}
+			total += n
+		}
+		if b.Type == "context" && len(b.Elements) > maxContextItems {
+			return "invalid_blocks"
+		}
+		for _, e := range b.Elements {
+			if len(e.Value) > maxButtonValue || len(e.ActionID) > maxBlockOrAction {
+				return "invalid_blocks"
+			}
+			switch t := e.Text.(type) {
+			case string:
+				total += utf8.RuneCountInString(t)
+			case map[string]any:
+				s, _ := t["text"].(string)
+				total += utf8.RuneCountInString(s)
+			}
+		}
+	}
+	if postLimits && total > maxBlocksText {
+		return "msg_blocks_too_long"
+	}
+	return ""
+}
+
 // takeFailure returns the next scripted failure for a call. Call with mu held.
-func (s *Server) takeFailure(method, channel string) (Failure, bool) {
+func (s *Server) takeFailure(method string, params url.Values) (Failure, bool) {
 	q := s.failures[method]
 	for i, f := range q {
-		if f.Channel != "" && f.Channel != channel {
+		if f.Channel != "" && f.Channel != params.Get("channel") {
+			continue
+		}
+		if f.InThread && params.Get("thread_ts") == "" {
 			continue
 		}
 		if !f.Sticky {
