@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -27,13 +26,18 @@ type Command struct {
 	ReplyTo string
 }
 
-// Chat is what the core needs from a chat transport.
+// Chat is what the core needs from a chat transport. Reply, Update and
+// React complete the trail of a decision already made, so transports retry
+// them hard (Slack's adapter: on 5xx, 429 and connection errors), until ctx
+// ends.
 type Chat interface {
 	// Post posts in a channel and returns the message's timestamp. When the
 	// bot cannot post there for a reason a user can fix, the error is a *ChannelError.
 	Post(ctx context.Context, channel string, m Message) (ts string, err error)
 	// Reply posts in the thread of ts; broadcast also shows it in the channel.
 	Reply(ctx context.Context, channel, ts string, m Message, broadcast bool) error
+	// Update replaces the bot's message at ts.
+	Update(ctx context.Context, channel, ts string, m Message) error
 	// React adds an emoji reaction to a message.
 	React(ctx context.Context, channel, ts, emoji string) error
 	// Private shows m to the requester of cmd only.
@@ -41,6 +45,8 @@ type Chat interface {
 	// Replace replaces the private message a click came from (replyTo is
 	// the click's handle, Slack's response_url).
 	Replace(ctx context.Context, replyTo string, m Message) error
+	// Link is an address people can follow to the message at ts, or "".
+	Link(channel, ts string) string
 }
 
 // Click is a decision on a confirmation: Confirm or Cancel.
@@ -73,6 +79,8 @@ const (
 	OutcomePostFailed   Outcome = "post_failed"
 	OutcomeReset        Outcome = "reset"
 	OutcomeFailed       Outcome = "failed"
+	OutcomeUnknown      Outcome = "unknown" // stopped while the reset was in flight
+	OutcomeNotRun       Outcome = "not_run" // stopped, or out of time, before IPRoyal was called
 	OutcomeDryRun       Outcome = "dry_run"
 	OutcomeBusy         Outcome = "busy"
 	OutcomeStatus       Outcome = "status"
@@ -84,13 +92,39 @@ const (
 	OutcomeNotYours     Outcome = "click_not_requester"
 	OutcomeBadClick     Outcome = "click_invalid"
 	OutcomeRepeatClick  Outcome = "click_repeated"
+	OutcomeClickFailed  Outcome = "click_not_recorded"
+)
+
+// ErrStopping is the cause a transport cancels commands with when
+// sessionbot shuts down before they finished: they tell their threads so.
+var ErrStopping = errors.New("sessionbot is shutting down")
+
+// DefaultCommandTimeout bounds one command when Config does not say.
+const DefaultCommandTimeout = 2 * time.Minute
+
+// Timing of a command's end.
+const (
+	// interruptGrace is how long a command may still post after its
+	// context ended (a shutdown, or COMMAND_TIMEOUT): the trail's last words.
+	interruptGrace = 4 * time.Second
+	// finishRetry is how long the posts that complete the trail are retried.
+	finishRetry = time.Minute
+	// listTimeout bounds posting a long target list in the thread.
+	listTimeout = 15 * time.Second
 )
 
 // Config is the core's behaviour; zero values get sensible defaults.
 type Config struct {
 	Command      string // the slash command, for help texts; default /reset-sessions
 	MaxTargets   int    // most targets in one command; default 100
-	AuditChannel string // if set, requests, denials and outcomes are mirrored here
+	AuditChannel string // if set, denials are mirrored here
+	// Journal, if set, keeps every accepted request where it outlives this
+	// process (Slack: in AuditChannel). Without it a crash can leave an
+	// announcement without an outcome, and a click cannot be checked against
+	// the other replicas'.
+	Journal Journal
+	// CommandTimeout bounds everything one command does; default 2m.
+	CommandTimeout time.Duration
 	// DryRun makes every command a dry run that does not call IPRoyal at
 	// all (the shell's offline mode); usernames are then not looked up.
 	DryRun bool
@@ -118,9 +152,15 @@ type Bot struct {
 	chat    Chat
 	log     *slog.Logger
 	limiter *userLimiter
+	denials *denialMirror
 
 	mu     sync.Mutex
-	clicks map[string]time.Time // confirmations already acted on, until they expire
+	clicks map[string]clickSeen // confirmations this process acted on, until they expire
+}
+
+type clickSeen struct {
+	expires time.Time
+	confirm bool
 }
 
 // New returns a Bot. ipr may be nil when cfg.DryRun is set.
@@ -130,6 +170,9 @@ func New(cfg Config, auth *Authorizer, ipr IPRoyal, chat Chat) *Bot {
 	}
 	if cfg.MaxTargets <= 0 {
 		cfg.MaxTargets = 100
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = DefaultCommandTimeout
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -147,11 +190,13 @@ func New(cfg Config, auth *Authorizer, ipr IPRoyal, chat Chat) *Bot {
 		cfg.ConfirmKey = make([]byte, 32)
 		_, _ = rand.Read(cfg.ConfirmKey)
 	}
-	return &Bot{
+	b := &Bot{
 		cfg: cfg, auth: auth, iproyal: ipr, chat: chat, log: cfg.Log,
 		limiter: newUserLimiter(cfg.RateLimitPerMinute, cfg.Now),
-		clicks:  map[string]time.Time{},
+		clicks:  map[string]clickSeen{},
 	}
+	b.denials = newDenialMirror(b)
+	return b
 }
 
 // Command returns the slash command the bot answers to.
@@ -163,225 +208,436 @@ func newRequestID() string {
 	return hex.EncodeToString(buf[:])
 }
 
-// record is what one command leaves in the audit log.
-type record struct {
+// request is one command or click on its way through the core, and what it
+// leaves in the audit log.
+type request struct {
 	id      string
-	kind    string // "command" or "click"
+	kind    string // "command", "click" or "cli"
 	cmd     Command
 	targets []Target
 	outcome Outcome
 	start   time.Time
+	took    time.Duration // the reset's own time, as the messages say it
 	err     error
+
+	// work bounds what the request does: lookups, the announcement, the
+	// journal, IPRoyal. It ends a little before COMMAND_TIMEOUT, so that
+	// the trail can still be completed.
+	work context.Context
+	// talk carries what the request says: answers and the trail. It
+	// outlives the command's end (a shutdown, COMMAND_TIMEOUT) by
+	// interruptGrace, so the last words are still posted.
+	talk     context.Context
+	deadline time.Time // the command's end, COMMAND_TIMEOUT after it began
+	done     func()
 }
 
-// Handle runs one command to its end and returns how it ended. ctx bounds
-// everything the command does, IPRoyal and the chat calls alike.
+func (b *Bot) newRequest(ctx context.Context, kind string, cmd Command) *request {
+	r := &request{id: b.cfg.NewID(), kind: kind, cmd: cmd, start: b.cfg.Now()}
+	timeout := b.cfg.CommandTimeout
+	cmdCtx, cancelCmd := context.WithTimeout(ctx, timeout)
+	r.deadline, _ = cmdCtx.Deadline()
+	work, cancelWork := context.WithTimeout(cmdCtx, timeout-min(finishRetry, timeout/4))
+	talk, cancelTalk := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(cmdCtx, func() { time.AfterFunc(interruptGrace, cancelTalk) })
+	r.work, r.talk = work, talk
+	r.done = func() {
+		stop()
+		cancelWork()
+		cancelCmd()
+		cancelTalk()
+	}
+	return r
+}
+
+// stopping reports whether sessionbot is shutting down under ctx.
+func stopping(ctx context.Context) bool {
+	return errors.Is(context.Cause(ctx), ErrStopping)
+}
+
+// Handle runs one command to its end and returns how it ended. It is
+// bounded by Config.CommandTimeout; when ctx is cancelled with ErrStopping,
+// the command says what that means for it before it returns.
 func (b *Bot) Handle(ctx context.Context, cmd Command) Outcome {
-	rec := &record{id: b.cfg.NewID(), kind: "command", cmd: cmd, start: b.cfg.Now()}
-	rec.outcome = b.handle(ctx, cmd, rec)
-	b.audit(ctx, rec)
-	return rec.outcome
+	r := b.newRequest(ctx, "command", cmd)
+	defer r.done()
+	r.outcome = b.handle(r)
+	b.audit(r)
+	return r.outcome
 }
 
-func (b *Bot) handle(ctx context.Context, cmd Command, rec *record) Outcome {
+func (b *Bot) handle(r *request) Outcome {
+	cmd := r.cmd
 	words, dryRun := takeDryRun(SplitTargets(cmd.Text))
 	if len(words) == 0 && !dryRun || (len(words) == 1 && isHelp(words[0])) {
-		b.private(ctx, cmd, HelpMessage(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove))
+		b.private(r, HelpMessage(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove))
 		return OutcomeHelp
 	}
 
-	reason, lookupErr := b.auth.Authorize(ctx, cmd.User, cmd.Channel)
+	reason, lookupErr := b.auth.Authorize(r.work, cmd.User, cmd.Channel)
 	if reason != "" {
-		rec.err = lookupErr
-		b.private(ctx, cmd, deniedMessage(reason, b.auth.Policy()))
-		b.mirror(ctx, auditDeniedMessage(rec.id, cmd.User, cmd.Channel, reason))
+		r.err = lookupErr
+		b.private(r, deniedMessage(reason, b.auth.Policy()))
+		b.denials.mirror(r.talk, cmd.User, cmd.Channel, reason)
 		return OutcomeDenied
 	}
 	if ok, retryIn := b.limiter.allow(cmd.User); !ok {
-		b.private(ctx, cmd, rateLimitedMessage(b.cfg.RateLimitPerMinute, retryIn))
+		b.private(r, rateLimitedMessage(b.cfg.RateLimitPerMinute, retryIn))
 		return OutcomeRateLimited
 	}
 
 	if len(words) == 1 && strings.EqualFold(words[0], "status") && !dryRun {
-		return b.status(ctx, cmd, rec)
+		return b.status(r)
 	}
 	if len(words) == 0 {
-		b.private(ctx, cmd, noTargetsMessage(b.cfg.Command))
+		b.private(r, noTargetsMessage(b.cfg.Command))
 		return OutcomeInvalid
 	}
 	if len(words) > b.cfg.MaxTargets {
-		b.private(ctx, cmd, tooManyMessage(len(words), b.cfg.MaxTargets))
+		b.private(r, tooManyMessage(len(words), b.cfg.MaxTargets))
 		return OutcomeTooMany
 	}
 	var finder SubuserFinder
 	if !b.cfg.DryRun {
 		finder = b.iproyal
 	}
-	targets, bad, err := ResolveTargets(ctx, finder, words)
+	targets, bad, err := ResolveTargets(r.work, finder, words)
 	if err != nil {
-		rec.err = err
-		b.private(ctx, cmd, lookupFailedMessage(rec.id, err))
+		r.err = err
+		b.private(r, lookupFailedMessage(r.id, err, stopping(r.work)))
 		return OutcomeLookupFailed
 	}
 	if len(bad) > 0 {
-		b.private(ctx, cmd, badTargetsMessage(bad))
+		b.private(r, badTargetsMessage(bad))
 		return OutcomeInvalid
 	}
 	if len(targets) == 0 {
-		b.private(ctx, cmd, noTargetsMessage(b.cfg.Command))
+		b.private(r, noTargetsMessage(b.cfg.Command))
 		return OutcomeInvalid
 	}
-	rec.targets = targets
+	r.targets = targets
 
 	if dryRun {
-		b.private(ctx, cmd, dryRunPreviewMessage(rec.id, targets))
+		b.private(r, dryRunPreviewMessage(r.id, targets))
 		return OutcomeDryRun
 	}
 	if b.cfg.ConfirmAbove > 0 && len(targets) > b.cfg.ConfirmAbove {
-		return b.askConfirmation(ctx, cmd, rec, targets)
+		return b.askConfirmation(r, targets)
 	}
-	return b.execute(ctx, rec, cmd.User, cmd.Channel, targets, func(m Message) { b.private(ctx, cmd, m) })
+	tell := func(ctx context.Context, m Message) error { return b.chat.Private(ctx, cmd, m) }
+	return b.execute(r, cmd.User, cmd.Channel, targets, tell, "")
 }
 
-// execute announces the reset in channel, runs it, and replies in the
-// announcement's thread. tell reaches the requester privately.
-func (b *Bot) execute(ctx context.Context, rec *record, user, channel string, targets []Target, tell func(Message)) Outcome {
-	rec.targets = targets
+// outcome is how a reset ended, and what the trail says of it.
+type outcome struct {
+	e         Entry   // the request in its final state
+	reply     Message // the thread's reply
+	broadcast bool    // the reply also goes to the channel
+	emoji     string  // the announcement's reaction
+	// tell reaches the requester privately, if the thread reply fails.
+	tell func(context.Context, Message) error
+}
+
+// execute announces the reset in channel, journals it, runs it, and
+// completes the trail: the outcome in the announcement's thread, a
+// reaction, the announcement and the journal in their final state. tell
+// reaches the requester privately. ref is the request's journal entry when
+// it has one already (a confirmed request).
+func (b *Bot) execute(r *request, user, channel string, targets []Target, tell func(context.Context, Message) error, ref string) Outcome {
+	r.targets = targets
+	e := Entry{
+		Ref: ref, RequestID: r.id, State: StateStarted, Source: SourceSlack,
+		User: user, Channel: channel, Targets: targets, Started: r.start,
+	}
 	// The announcement comes first, so the trail exists even if the reset fails.
-	announcement := AnnouncementMessage(rec.id, user, targets)
-	ts, err := b.chat.Post(ctx, channel, announcement)
+	ts, err := b.chat.Post(r.work, channel, AnnouncementMessage(r.id, user, targets))
 	if err != nil {
-		rec.err = err
+		r.err = err
 		var chErr *ChannelError
-		if errors.As(err, &chErr) {
-			tell(cannotPostMessage(chErr.Code))
-		} else {
-			tell(slackFailedMessage(err))
+		switch {
+		case errors.As(err, &chErr):
+			_ = tell(r.talk, cannotPostMessage(r.id, chErr.Code))
+			e.State, e.Reason = StateRefused, cannotPostReason(chErr.Code)
+			b.journal(r, &e)
+		case stopping(r.work):
+			_ = tell(r.talk, stoppedBeforeAnnouncingMessage(r.id))
+		default:
+			_ = tell(r.talk, slackFailedMessage(r.id, err))
 		}
 		return OutcomePostFailed
 	}
-	if b.cfg.AuditChannel != channel {
-		b.mirror(ctx, announcement)
-	}
+	e.Thread = ts
 
 	if b.cfg.DryRun {
-		b.reply(ctx, channel, ts, dryRunMessage(rec.id, len(targets)), false)
+		b.reply(r.talk, channel, ts, dryRunMessage(r.id, len(targets)), false)
 		return OutcomeDryRun
 	}
+	b.journal(r, &e)
+	b.listInThread(r, channel, ts, targets)
 
-	start := b.cfg.Now()
-	err = b.iproyal.ResetSessions(ctx, Hashes(targets))
-	took := b.cfg.Now().Sub(start)
-	if err != nil {
-		rec.err = err
-		b.reply(ctx, channel, ts, failureMessage(rec.id, user, err), true)
-		b.react(ctx, channel, ts, "x")
-		return OutcomeFailed
+	o := outcome{tell: tell}
+	if r.work.Err() != nil {
+		// Stopped, or out of time, before IPRoyal was called: nothing was sent.
+		r.err = context.Cause(r.work)
+		e.State, e.Reason = StateFailed, notRunReason(stopping(r.work))
+		o.reply, o.emoji = notRunMessage(r.id, user, stopping(r.work)), "x"
+		r.outcome = OutcomeNotRun
+	} else {
+		start := b.cfg.Now()
+		err = b.iproyal.ResetSessions(r.work, Hashes(targets))
+		r.took = b.cfg.Now().Sub(start)
+		e.Took = r.took
+		switch {
+		case err == nil:
+			e.State = StateReset
+			o.reply, o.emoji = successMessage(r.id, len(targets), r.took), "white_check_mark"
+			r.outcome = OutcomeReset
+		case stopping(r.work):
+			r.err = err
+			e.State, e.Reason = StateUnknown, "sessionbot stopped while the reset was in flight"
+			o.reply, o.emoji = interruptedMessage(r.id, user), "warning"
+			r.outcome = OutcomeUnknown
+		default:
+			r.err = err
+			what, _ := describeFailure(err, opReset)
+			e.State, e.Reason = StateFailed, what
+			o.reply, o.broadcast, o.emoji = failureMessage(r.id, user, err), true, "x"
+			r.outcome = OutcomeFailed
+		}
 	}
-	b.reply(ctx, channel, ts, successMessage(rec.id, len(targets), took), false)
-	b.react(ctx, channel, ts, "white_check_mark")
-	return OutcomeReset
+	o.e = e
+	b.finishPosts(r.talk, r.deadline, o)
+	return r.outcome
 }
 
-func (b *Bot) status(ctx context.Context, cmd Command, rec *record) Outcome {
+// finishPosts completes the trail of an outcome: the thread reply, the
+// reaction, the announcement's final state and the journal's go out at
+// once, each retried (by the transport) for up to finishRetry, and not
+// past deadline (when set). If the reply cannot be posted, the requester is
+// told privately, within talk, and the log line carries the whole outcome.
+func (b *Bot) finishPosts(talk context.Context, deadline time.Time, o outcome) {
+	if end := b.cfg.Now().Add(finishRetry); deadline.IsZero() || end.Before(deadline) {
+		deadline = end
+	}
+	ctx, cancel := context.WithDeadline(talk, deadline)
+	defer cancel()
+	e := o.e
+	var wg sync.WaitGroup
+	var replyErr error
+	wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.Thread, o.reply, o.broadcast) })
+	wg.Go(func() { b.react(ctx, e.Channel, e.Thread, o.emoji) })
+	wg.Go(func() {
+		if err := b.chat.Update(ctx, e.Channel, e.Thread, finalAnnouncement(e)); err != nil {
+			b.log.WarnContext(ctx, "could not update the announcement to its outcome", "request_id", e.RequestID, "channel", e.Channel, "ts", e.Thread, "error", err)
+		}
+	})
+	if b.cfg.Journal != nil && e.Ref != "" {
+		wg.Go(func() { b.rewrite(ctx, e) })
+	}
+	wg.Wait()
+	if replyErr == nil {
+		return
+	}
+	b.log.ErrorContext(ctx, "could not post the outcome in the announcement's thread",
+		"request_id", e.RequestID, "user", e.User, "channel", e.Channel, "ts", e.Thread,
+		"state", string(e.State), "reason", e.Reason, "outcome", o.reply.Text, "error", replyErr)
+	if o.tell != nil {
+		if err := o.tell(talk, o.reply); err != nil {
+			b.log.ErrorContext(ctx, "could not tell the requester the outcome privately either", "request_id", e.RequestID, "error", err)
+		}
+	}
+}
+
+// journal writes e (or rewrites it, when it has a Ref), and keeps its
+// reference. Without a journal it does nothing. A failure is logged and the
+// request goes on: the channel's trail still holds.
+func (b *Bot) journal(r *request, e *Entry) {
+	if b.cfg.Journal == nil {
+		return
+	}
+	m := b.auditMessage(*e)
+	if e.Ref != "" {
+		if err := b.cfg.Journal.Rewrite(r.work, *e, m); err != nil {
+			b.log.ErrorContext(r.work, "could not update the journal: a crash now would leave this request open", "request_id", r.id, "state", string(e.State), "error", err)
+		}
+		return
+	}
+	ref, err := b.cfg.Journal.Write(r.work, *e, m)
+	if err != nil {
+		b.log.ErrorContext(r.work, "could not write the journal: a crash now would leave this request unmarked", "request_id", r.id, "state", string(e.State), "error", err)
+		return
+	}
+	e.Ref = ref
+}
+
+// listInThread posts the whole target list in the announcement's thread
+// when the announcement could not show all of it.
+func (b *Bot) listInThread(r *request, channel, ts string, targets []Target) {
+	parts := targetListReplies(r.id, targets)
+	if len(parts) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.talk, listTimeout)
+	defer cancel()
+	for _, m := range parts {
+		if err := b.chat.Reply(ctx, channel, ts, m, false); err != nil {
+			b.log.ErrorContext(ctx, "could not post the target list in the thread", "request_id", r.id, "channel", channel, "ts", ts, "error", err)
+			return
+		}
+	}
+}
+
+func (b *Bot) status(r *request) Outcome {
 	if b.cfg.DryRun {
-		b.private(ctx, cmd, message(":information_source: Dry run: IPRoyal is not called, so there is no account status to show.", ""))
+		b.private(r, message(":information_source: Dry run: IPRoyal is not called, so there is no account status to show.", ""))
 		return OutcomeDryRun
 	}
-	acct, err := b.iproyal.Me(ctx)
+	acct, err := b.iproyal.Me(r.work)
 	if err != nil {
-		rec.err = err
-		b.private(ctx, cmd, statusFailedMessage(rec.id, err))
+		r.err = err
+		b.private(r, statusFailedMessage(r.id, err, stopping(r.work)))
 		return OutcomeStatusFailed
 	}
-	b.private(ctx, cmd, statusMessage(acct))
+	b.private(r, statusMessage(acct))
 	return OutcomeStatus
 }
 
 // askConfirmation shows the requester what would happen, with Confirm and
-// Cancel buttons that carry the signed request.
-func (b *Bot) askConfirmation(ctx context.Context, cmd Command, rec *record, targets []Target) Outcome {
-	tok, err := sealToken(b.cfg.ConfirmKey, pending{
-		ID: rec.id, User: cmd.User, Channel: cmd.Channel, Targets: targets,
+// Cancel buttons that carry the signed request. With a journal, the request
+// is journalled first, so that its first click decides on every replica.
+func (b *Bot) askConfirmation(r *request, targets []Target) Outcome {
+	cmd := r.cmd
+	p := pending{
+		ID: r.id, User: cmd.User, Channel: cmd.Channel, Targets: targets,
 		Expires: b.cfg.Now().Add(b.cfg.ConfirmTTL),
-	})
+	}
+	if b.cfg.Journal != nil {
+		e := Entry{
+			RequestID: r.id, State: StateAwaiting, Source: SourceSlack, User: cmd.User,
+			Channel: cmd.Channel, Targets: targets, Started: r.start, Expires: p.Expires,
+		}
+		b.journal(r, &e)
+		p.Ref = e.Ref
+	}
+	tok, err := sealToken(b.cfg.ConfirmKey, p)
 	if err != nil {
-		rec.err = err
-		b.private(ctx, cmd, tooManyToConfirmMessage(len(targets)))
+		r.err = err
+		b.private(r, tooManyToConfirmMessage(len(targets)))
 		return OutcomeTooMany
 	}
-	b.private(ctx, cmd, confirmationMessage(rec.id, targets, b.cfg.ConfirmTTL, tok))
+	b.private(r, confirmationMessage(r.id, targets, b.cfg.ConfirmTTL, tok))
 	return OutcomeConfirmAsked
 }
 
 // HandleClick acts on a press of Confirm or Cancel, on whichever replica
-// receives it: everything needed travels, signed, in the click itself.
+// receives it: everything needed travels, signed, in the click itself, and
+// the journal says whether another click decided first.
 func (b *Bot) HandleClick(ctx context.Context, c Click) Outcome {
-	rec := &record{id: b.cfg.NewID(), kind: "click", cmd: Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo}, start: b.cfg.Now()}
-	rec.outcome = b.handleClick(ctx, c, rec)
-	b.audit(ctx, rec)
-	return rec.outcome
+	r := b.newRequest(ctx, "click", Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo})
+	defer r.done()
+	r.outcome = b.handleClick(r, c)
+	b.audit(r)
+	return r.outcome
 }
 
-func (b *Bot) handleClick(ctx context.Context, c Click, rec *record) Outcome {
-	clicker := Command{User: c.User, Channel: c.Channel, ReplyTo: c.ReplyTo}
-	tok, confirm := c.Token, c.Confirm
-	p, err := openToken(b.cfg.ConfirmKey, tok)
+func (b *Bot) handleClick(r *request, c Click) Outcome {
+	p, err := openToken(b.cfg.ConfirmKey, c.Token)
 	if err != nil {
-		rec.err = errTokenInvalid
-		b.private(ctx, clicker, message(":no_entry: This button is not valid, so nothing was reset. Run the command again.", ""))
+		r.err = errTokenInvalid
+		b.private(r, message(":no_entry: This button is not valid, so nothing was reset. Run the command again.", ""))
 		return OutcomeBadClick
 	}
 	if p.ID != "" {
-		rec.id = p.ID // the click continues the command's request
+		r.id = p.ID // the click continues the command's request
 	}
-	rec.cmd.Channel = p.Channel
-	rec.targets = p.Targets
+	r.cmd.Channel = p.Channel
+	r.targets = p.Targets
 	if c.User != p.User {
-		b.private(ctx, clicker, message(fmt.Sprintf(":no_entry: Only <@%s>, who asked for this reset, can confirm or cancel it. Nothing was changed.", p.User), ""))
+		b.private(r, notYoursMessage(p.User))
 		return OutcomeNotYours
 	}
-	if confirm && !b.cfg.Now().Before(p.Expires) {
-		b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":hourglass: This confirmation expired (they last %s). Nothing was reset; run the command again.", humanDuration(b.cfg.ConfirmTTL)), ""))
-		return OutcomeExpired
-	}
-	// The first click decides: a Cancel after Confirm must not claim that
-	// nothing was reset, and a Confirm after Cancel must not reset.
-	if !b.firstClick(tok, p.Expires) {
+	replace := func(ctx context.Context, m Message) error { return b.chat.Replace(ctx, c.ReplyTo, m) }
+
+	// The first click decides, and a later one never contradicts it. This
+	// process remembers what it decided; the journal knows what any process
+	// decided, and arbitrates between two clicks on two replicas.
+	if prev, seen := b.rememberClick(c.Token, p.Expires, c.Confirm); seen {
+		if prev != c.Confirm {
+			b.replace(r, c.ReplyTo, decidedHereMessage(r.id, prev, p))
+		}
 		return OutcomeRepeatClick
 	}
-	if !confirm {
-		b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":heavy_multiplication_x: Cancelled: the sessions of %s were not reset.", plural(len(p.Targets), "residential user", "residential users")), requestContext(rec.id)))
+	if p.Ref != "" && b.cfg.Journal != nil {
+		won, err := b.cfg.Journal.Claim(r.work, p.Ref, markDecided)
+		if err != nil {
+			b.forgetClick(c.Token)
+			r.err = err
+			b.replace(r, c.ReplyTo, clickNotRecordedMessage(r.id))
+			return OutcomeClickFailed
+		}
+		if !won {
+			e, err := b.cfg.Journal.Read(r.work, p.Ref)
+			if err != nil {
+				r.err = err
+			}
+			b.replace(r, c.ReplyTo, decidedElsewhereMessage(r.id, e, err, b.link(e.Channel, e.Thread)))
+			return OutcomeRepeatClick
+		}
+	}
+	e := Entry{
+		Ref: p.Ref, RequestID: r.id, Source: SourceSlack, User: p.User, Channel: p.Channel,
+		Targets: p.Targets, Started: r.start, Expires: p.Expires,
+	}
+	known := p.Ref != "" && b.cfg.Journal != nil // this click is known to be the first
+
+	if !b.cfg.Now().Before(p.Expires) {
+		e.State = StateExpired
+		b.journal(r, &e)
+		b.replace(r, c.ReplyTo, expiredMessage(r.id, b.cfg.ConfirmTTL, known))
+		return OutcomeExpired
+	}
+	if !c.Confirm {
+		e.State = StateCancelled
+		b.journal(r, &e)
+		b.replace(r, c.ReplyTo, cancelledMessage(r.id, len(p.Targets), known, p.Channel))
 		return OutcomeCancelled
 	}
 	// Whoever was allowed five minutes ago may not be now.
-	if reason, lookupErr := b.auth.Authorize(ctx, p.User, p.Channel); reason != "" {
-		rec.err = lookupErr
-		b.replace(ctx, c.ReplyTo, deniedMessage(reason, b.auth.Policy()))
-		b.mirror(ctx, auditDeniedMessage(rec.id, p.User, p.Channel, reason))
+	if reason, lookupErr := b.auth.Authorize(r.work, p.User, p.Channel); reason != "" {
+		r.err = lookupErr
+		e.State, e.Reason = StateRefused, deniedReason(reason, b.auth.Policy())
+		b.journal(r, &e)
+		b.replace(r, c.ReplyTo, deniedMessage(reason, b.auth.Policy()))
+		b.denials.mirror(r.talk, p.User, p.Channel, reason)
 		return OutcomeDenied
 	}
-	b.replace(ctx, c.ReplyTo, message(fmt.Sprintf(":arrows_counterclockwise: Confirmed: resetting the sessions of %s. The result follows in the channel.", plural(len(p.Targets), "residential user", "residential users")), requestContext(rec.id)))
-	return b.execute(ctx, rec, p.User, p.Channel, p.Targets, func(m Message) { b.replace(ctx, c.ReplyTo, m) })
+	b.replace(r, c.ReplyTo, confirmedMessage(r.id, len(p.Targets)))
+	return b.execute(r, p.User, p.Channel, p.Targets, replace, p.Ref)
 }
 
-// firstClick reports whether tok has not been acted on yet by this
-// process, and remembers it until it expires. Replicas share no state, so
-// two clicks handed to two replicas are not caught here (see README.md).
-func (b *Bot) firstClick(tok string, expires time.Time) bool {
+// rememberClick records this process's decision on tok until it expires,
+// and returns the decision already recorded, if there was one.
+func (b *Bot) rememberClick(tok string, expires time.Time, confirm bool) (prev, seen bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.cfg.Now()
-	for k, exp := range b.clicks {
-		if now.After(exp) {
+	for k, c := range b.clicks {
+		if now.After(c.expires) {
 			delete(b.clicks, k)
 		}
 	}
-	if _, seen := b.clicks[tok]; seen {
-		return false
+	if c, ok := b.clicks[tok]; ok {
+		return c.confirm, true
 	}
-	b.clicks[tok] = expires
-	return true
+	b.clicks[tok] = clickSeen{expires: expires, confirm: confirm}
+	return false, false
+}
+
+// forgetClick undoes rememberClick for a click that decided nothing.
+func (b *Bot) forgetClick(tok string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.clicks, tok)
 }
 
 // takeDryRun removes the dry-run flag from words, wherever it is. Phones and
@@ -411,9 +667,9 @@ func isHelp(w string) bool {
 // The chat calls below are best effort: by the time they run, the decision
 // is made, so a failure is logged and the command goes on.
 
-func (b *Bot) private(ctx context.Context, cmd Command, m Message) {
-	if err := b.chat.Private(ctx, cmd, m); err != nil {
-		b.log.WarnContext(ctx, "private reply failed", "user", cmd.User, "error", err)
+func (b *Bot) private(r *request, m Message) {
+	if err := b.chat.Private(r.talk, r.cmd, m); err != nil {
+		b.log.WarnContext(r.talk, "private reply failed", "request_id", r.id, "user", r.cmd.User, "error", err)
 	}
 }
 
@@ -425,54 +681,54 @@ func (b *Bot) reply(ctx context.Context, channel, ts string, m Message, broadcas
 
 func (b *Bot) react(ctx context.Context, channel, ts, emoji string) {
 	if err := b.chat.React(ctx, channel, ts, emoji); err != nil {
-		b.log.WarnContext(ctx, "reaction failed", "channel", channel, "ts", ts, "error", err)
+		b.log.WarnContext(ctx, "reaction failed", "channel", channel, "ts", ts, "emoji", emoji, "error", err)
 	}
 }
 
-func (b *Bot) replace(ctx context.Context, replyTo string, m Message) {
-	if err := b.chat.Replace(ctx, replyTo, m); err != nil {
-		b.log.WarnContext(ctx, "replacing the confirmation failed", "error", err)
+// link is the address of a message, if the transport has one. The command
+// line has no chat at all.
+func (b *Bot) link(channel, ts string) string {
+	if b.chat == nil || channel == "" || ts == "" {
+		return ""
+	}
+	return b.chat.Link(channel, ts)
+}
+
+func (b *Bot) replace(r *request, replyTo string, m Message) {
+	if err := b.chat.Replace(r.talk, replyTo, m); err != nil {
+		b.log.WarnContext(r.talk, "replacing the confirmation failed", "request_id", r.id, "error", err)
 	}
 }
 
-func (b *Bot) mirror(ctx context.Context, m Message) {
-	if b.cfg.AuditChannel == "" {
-		return
-	}
-	if _, err := b.chat.Post(ctx, b.cfg.AuditChannel, m); err != nil {
-		b.log.ErrorContext(ctx, "audit channel post failed", "channel", b.cfg.AuditChannel, "error", err)
-	}
-}
-
-// audit writes the command's one structured log line, mirrors its outcome,
-// and counts it.
-func (b *Bot) audit(ctx context.Context, rec *record) {
-	took := b.cfg.Now().Sub(rec.start)
-	if b.cfg.AuditChannel != "" && (rec.outcome == OutcomeReset || rec.outcome == OutcomeFailed) {
-		b.mirror(ctx, auditOutcomeMessage(rec.id, rec.cmd.User, rec.cmd.Channel, string(rec.outcome), took))
-	}
+// audit writes the command's one structured log line, and counts it.
+func (b *Bot) audit(r *request) {
+	took := b.cfg.Now().Sub(r.start)
 	if b.cfg.Metrics != nil {
-		b.cfg.Metrics.Commands.WithLabelValues(string(rec.outcome)).Inc()
+		b.cfg.Metrics.Commands.WithLabelValues(string(r.outcome)).Inc()
 	}
-	targets := make([]string, 0, len(rec.targets))
-	for _, t := range rec.targets {
+	targets := make([]string, 0, len(r.targets))
+	for _, t := range r.targets {
 		targets = append(targets, t.String())
 	}
 	attrs := []slog.Attr{
-		slog.String("request_id", rec.id),
-		slog.String("kind", rec.kind),
-		slog.String("user", rec.cmd.User),
-		slog.String("channel", rec.cmd.Channel),
+		slog.String("request_id", r.id),
+		slog.String("kind", r.kind),
+		slog.String("user", r.cmd.User),
+		slog.String("channel", r.cmd.Channel),
 		slog.Any("targets", targets),
-		slog.String("outcome", string(rec.outcome)),
+		slog.String("outcome", string(r.outcome)),
 		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
 	}
+	if r.took > 0 {
+		attrs = append(attrs, slog.Float64("reset_ms", float64(r.took.Microseconds())/1000))
+	}
 	level := slog.LevelInfo
-	if rec.err != nil {
-		attrs = append(attrs, slog.String("error", rec.err.Error()))
-		if rec.outcome == OutcomeFailed || rec.outcome == OutcomePostFailed || rec.outcome == OutcomeLookupFailed {
+	if r.err != nil {
+		attrs = append(attrs, slog.String("error", r.err.Error()))
+		switch r.outcome {
+		case OutcomeFailed, OutcomePostFailed, OutcomeLookupFailed, OutcomeUnknown, OutcomeNotRun, OutcomeClickFailed:
 			level = slog.LevelError
 		}
 	}
-	b.log.LogAttrs(ctx, level, "command", attrs...)
+	b.log.LogAttrs(context.Background(), level, "command", attrs...)
 }

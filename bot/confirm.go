@@ -20,10 +20,10 @@ import (
 // (1,600 bytes raw) fit. Wire format, before base64url:
 //
 //	version(1) expiry-unix-nanos(8) len+request-id len+user len+channel
-//	count(1) count × hash(16) count × len+username (len 0: none) mac(16)
+//	len+journal-ref count(1) count × hash(16) count × len+username (len 0: none) mac(16)
 
 const (
-	tokenVersion = 2 // bump on any change of layout: old tokens must not parse as new
+	tokenVersion = 3 // bump on any change of layout: old tokens must not parse as new
 	macSize      = 16
 )
 
@@ -39,6 +39,7 @@ type pending struct {
 	Channel string
 	Targets []Target
 	Expires time.Time
+	Ref     string // the request's journal entry, if it has one
 }
 
 var errTokenInvalid = errors.New("confirmation token is invalid")
@@ -59,7 +60,7 @@ func sealToken(key []byte, p pending) (string, error) {
 }
 
 func encodeToken(key []byte, p pending, withNames bool) (string, error) {
-	if len(p.ID) > 255 || len(p.User) > 255 || len(p.Channel) > 255 || len(p.Targets) > 255 {
+	if len(p.ID) > 255 || len(p.User) > 255 || len(p.Channel) > 255 || len(p.Ref) > 255 || len(p.Targets) > 255 {
 		return "", errors.New("request too large to confirm")
 	}
 	b := make([]byte, 0, 64+len(p.Targets)*24)
@@ -71,6 +72,8 @@ func encodeToken(key []byte, p pending, withNames bool) (string, error) {
 	b = append(b, p.User...)
 	b = append(b, byte(len(p.Channel)))
 	b = append(b, p.Channel...)
+	b = append(b, byte(len(p.Ref)))
+	b = append(b, p.Ref...)
 	b = append(b, byte(len(p.Targets)))
 	for _, t := range p.Targets {
 		raw, err := iproyal.HashBytes(t.Hash)
@@ -105,7 +108,7 @@ func openToken(key []byte, tok string) (pending, error) {
 	// The decoder skips CR and LF, so "a\nb" would open like "ab": only the
 	// one spelling sealToken wrote is accepted, or a click could dodge the
 	// first-click check, which remembers tokens as strings.
-	if err != nil || len(b) < 1+8+1+1+1+1+macSize || base64.RawURLEncoding.EncodeToString(b) != tok {
+	if err != nil || len(b) < 1+8+1+1+1+1+1+macSize || base64.RawURLEncoding.EncodeToString(b) != tok {
 		return p, errTokenInvalid
 	}
 	body, sum := b[:len(b)-macSize], b[len(b)-macSize:]
@@ -120,6 +123,7 @@ func openToken(key []byte, tok string) (pending, error) {
 	p.ID = r.string()
 	p.User = r.string()
 	p.Channel = r.string()
+	p.Ref = r.string()
 	n := int(r.byte())
 	p.Targets = make([]Target, n)
 	for i := range n {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sessionbot/sessionbot/iproyal"
 )
@@ -23,8 +24,27 @@ type Message struct {
 	Confirm string `json:"confirm,omitempty"`
 }
 
-// message builds a Message of a body and an optional footer.
+// Sizes every message keeps to, whatever the input, so that it fits every
+// transport: Slack rejects a message whose blocks add up to roughly 11,000
+// characters, and a section over 3,000.
+const (
+	// MaxText bounds a message's body.
+	MaxText = 8000
+	// listBudget bounds a list of targets or bad words in one message; the
+	// rest is counted ("and 12 more").
+	listBudget = 6000
+	// maxOutsideText bounds text from outside (IPRoyal's error messages)
+	// before it is escaped.
+	maxOutsideText = 300
+)
+
+// message builds a Message of a body and an optional footer. A body over
+// MaxText is cut on a line or word boundary: every caller bounds its own
+// lists, so this only guards against a mistake.
 func message(text, footer string) Message {
+	if utf8.RuneCountInString(text) > MaxText {
+		text = SplitText(text, MaxText-1)[0] + "…"
+	}
 	return Message{Text: text, Footer: footer}
 }
 
@@ -33,8 +53,18 @@ var (
 	unescaper = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&")
 )
 
-// escape makes text from outside (IPRoyal's messages) inert in mrkdwn.
+// escape makes text from outside inert in mrkdwn.
 func escape(s string) string { return escaper.Replace(s) }
+
+// outside renders text that came from outside (IPRoyal): clipped to
+// maxOutsideText characters first, so that escaping never splits an
+// entity, then escaped.
+func outside(s string) string {
+	if utf8.RuneCountInString(s) > maxOutsideText {
+		s = string([]rune(s)[:maxOutsideText-1]) + "…"
+	}
+	return escape(s)
+}
 
 // showInput renders a word the user typed so that it can never become live
 // markup: Slack sends typed text with &, < and > already escaped but control
@@ -58,35 +88,77 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func targetLines(targets []Target) string {
+func residentialUsers(n int) string { return plural(n, "residential user", "residential users") }
+
+func targetLine(t Target) string {
+	switch {
+	case t.Hash == "":
+		return fmt.Sprintf("• sub-user `%s` (hash looked up on a real run)", t.Username)
+	case t.Username != "":
+		return fmt.Sprintf("• `%s` (sub-user `%s`)", t.Hash, t.Username)
+	}
+	return fmt.Sprintf("• `%s`", t.Hash)
+}
+
+// fitLines joins lines while they fit in budget characters, and says how
+// many did not fit.
+func fitLines(lines []string, budget int) (shown string, more int) {
 	var b strings.Builder
-	for i, t := range targets {
+	used := 0
+	for i, l := range lines {
+		n := utf8.RuneCountInString(l) + 1
+		if used+n > budget {
+			return b.String(), len(lines) - i
+		}
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		switch {
-		case t.Hash == "":
-			fmt.Fprintf(&b, "• sub-user `%s` (hash looked up on a real run)", t.Username)
-		case t.Username != "":
-			fmt.Fprintf(&b, "• `%s` (sub-user `%s`)", t.Hash, t.Username)
-		default:
-			fmt.Fprintf(&b, "• `%s`", t.Hash)
+		b.WriteString(l)
+		used += n
+	}
+	return b.String(), 0
+}
+
+// targetList shows as many targets as fit in a message; where, if set,
+// says where the rest can be read.
+func targetList(targets []Target, where string) string {
+	lines := make([]string, len(targets))
+	for i, t := range targets {
+		lines[i] = targetLine(t)
+	}
+	shown, more := fitLines(lines, listBudget)
+	if more > 0 {
+		shown += fmt.Sprintf("\n…and %d more", more)
+		if where != "" {
+			shown += ": " + where
 		}
+		shown += "."
 	}
-	return b.String()
+	return shown
 }
 
-// humanDuration writes whole minutes and seconds as words: "5 minutes".
+// humanDuration writes a duration in words, to the second: "2 minutes",
+// "1 minute 30 seconds".
 func humanDuration(d time.Duration) string {
-	switch {
-	case d >= time.Minute && d%time.Minute == 0:
-		return plural(int(d/time.Minute), "minute", "minutes")
-	case d >= time.Second && d%time.Second == 0:
-		return plural(int(d/time.Second), "second", "seconds")
+	d = d.Round(time.Second)
+	if d < time.Second {
+		return "a second"
 	}
-	return d.String()
+	h, m, s := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	var parts []string
+	if h > 0 {
+		parts = append(parts, plural(h, "hour", "hours"))
+	}
+	if m > 0 {
+		parts = append(parts, plural(m, "minute", "minutes"))
+	}
+	if s > 0 {
+		parts = append(parts, plural(s, "second", "seconds"))
+	}
+	return strings.Join(parts, " ")
 }
 
+// formatDuration is how long a reset took, as every message says it.
 func formatDuration(d time.Duration) string {
 	if d < time.Second {
 		return fmt.Sprintf("%d ms", d.Milliseconds())
@@ -111,14 +183,13 @@ func HelpMessage(command string, maxTargets, confirmAbove int) Message {
 }
 
 func rateLimitedMessage(perMinute int, retryIn time.Duration) Message {
-	secs := int(retryIn.Round(time.Second) / time.Second)
 	return message(fmt.Sprintf(":hourglass: You have run %d commands in the last minute, the most allowed. Nothing was reset.\n*What to do:* try again in %s.",
-		perMinute, plural(max(secs, 1), "second", "seconds")), "")
+		perMinute, humanDuration(max(retryIn, time.Second))), "")
 }
 
 func dryRunPreviewMessage(id string, targets []Target) Message {
 	return message(fmt.Sprintf(":mag: Dry run: nothing was reset and nothing was posted. Without `--dry-run` this would reset the sessions of %s:\n%s",
-		plural(len(targets), "residential user", "residential users"), targetLines(targets)), requestContext(id))
+		residentialUsers(len(targets)), targetList(targets, "")), requestContext(id))
 }
 
 func statusMessage(a iproyal.Account) Message {
@@ -126,8 +197,11 @@ func statusMessage(a iproyal.Account) Message {
 		strconv.FormatFloat(a.AvailableTraffic, 'f', -1, 64), plural(a.SubusersCount, "sub-user", "sub-users")), "")
 }
 
-func statusFailedMessage(id string, err error) Message {
-	what, todo := describeFailure(err)
+func statusFailedMessage(id string, err error, stopped bool) Message {
+	what, todo := describeFailure(err, opStatus)
+	if stopped {
+		what, todo = "sessionbot stopped (it is restarting) before IPRoyal answered.", "ask again in a moment."
+	}
 	return message(":warning: sessionbot could not get the account status. "+what+"\n*What to do:* "+todo, requestContext(id))
 }
 
@@ -139,17 +213,118 @@ func tooManyToConfirmMessage(n int) Message {
 // buttons carry the signed request (see confirm.go).
 func confirmationMessage(id string, targets []Target, ttl time.Duration, token string) Message {
 	m := message(fmt.Sprintf(":question: This resets the sessions of *%s*:\n%s\nConfirm within %s, or cancel. Nothing happens until you do.",
-		plural(len(targets), "residential user", "residential users"), targetLines(targets), humanDuration(ttl)), requestContext(id))
+		residentialUsers(len(targets)), targetList(targets, ""), humanDuration(ttl)), requestContext(id))
 	m.Confirm = token
 	return m
 }
 
+func notYoursMessage(requester string) Message {
+	return message(fmt.Sprintf(":no_entry: Only <@%s>, who asked for this reset, can confirm or cancel it. Nothing was changed.", requester), "")
+}
+
+func confirmedMessage(id string, n int) Message {
+	return message(fmt.Sprintf(":arrows_counterclockwise: Confirmed: resetting the sessions of %s. The result follows in the channel.", residentialUsers(n)), requestContext(id))
+}
+
+// cancelledMessage answers the first Cancel. Only the journal can say that
+// no Confirm came first on another replica, or before a restart.
+func cancelledMessage(id string, n int, known bool, channel string) Message {
+	if known {
+		return message(fmt.Sprintf(":heavy_multiplication_x: Cancelled: the sessions of %s were not reset.", residentialUsers(n)), requestContext(id))
+	}
+	return message(fmt.Sprintf(":heavy_multiplication_x: Cancelled: this click reset nothing. If Confirm was clicked first, that reset's outcome is in <#%s>.", channel), requestContext(id))
+}
+
+func expiredMessage(id string, ttl time.Duration, known bool) Message {
+	if known {
+		return message(fmt.Sprintf(":hourglass: This confirmation expired (they last %s), and nothing was reset. Run the command again.", humanDuration(ttl)), requestContext(id))
+	}
+	return message(fmt.Sprintf(":hourglass: This confirmation expired (they last %s), so this click changed nothing. To reset, run the command again.", humanDuration(ttl)), requestContext(id))
+}
+
+// decidedHereMessage answers a click that contradicts the one this process
+// acted on.
+func decidedHereMessage(id string, confirmed bool, p pending) Message {
+	if confirmed {
+		return message(fmt.Sprintf(":information_source: This request was already confirmed, so this click changed nothing: the reset of %s ran, and its outcome is in <#%s>.", residentialUsers(len(p.Targets)), p.Channel), requestContext(id))
+	}
+	return message(fmt.Sprintf(":information_source: This request was already cancelled, so nothing was reset. To reset the sessions of %s, run the command again.", residentialUsers(len(p.Targets))), requestContext(id))
+}
+
+// decidedElsewhereMessage answers a click that another one beat: it says
+// what the journal holds.
+func decidedElsewhereMessage(id string, e Entry, err error, link string) Message {
+	see := fmt.Sprintf("<#%s>", e.Channel)
+	if link != "" {
+		see = "<" + link + "|the announcement>"
+	}
+	n := residentialUsers(len(e.Targets))
+	var text string
+	switch {
+	case err != nil:
+		text = ":information_source: Another click on this confirmation decided first, so this one changed nothing. Its outcome is in the channel."
+	case e.State == StateAwaiting:
+		text = ":information_source: Another click on this confirmation is being handled, so this one changed nothing."
+	case e.State == StateCancelled:
+		text = fmt.Sprintf(":information_source: This request was already cancelled, so nothing was reset. To reset the sessions of %s, run the command again.", n)
+	case e.State == StateExpired:
+		text = ":information_source: This confirmation already expired, and nothing was reset. Run the command again."
+	case e.State == StateRefused:
+		text = fmt.Sprintf(":information_source: This request was already refused (%s), and nothing was reset.", e.Reason)
+	default:
+		text = fmt.Sprintf(":information_source: This request was already confirmed, so this click changed nothing: the reset of %s ran (%s). Its outcome: %s.", n, stateWords(e.State), see)
+	}
+	return message(text, requestContext(id))
+}
+
+func stateWords(s State) string {
+	switch s {
+	case StateStarted:
+		return "it is still in flight"
+	case StateReset:
+		return "the sessions were reset"
+	case StateFailed:
+		return "it failed"
+	case StateUnknown:
+		return "its outcome is unknown"
+	}
+	return string(s)
+}
+
+func clickNotRecordedMessage(id string) Message {
+	return message(":warning: sessionbot could not record your click with Slack, so nothing happened yet.\n*What to do:* click again in a moment.", requestContext(id))
+}
+
+// deniedReason says in words why a requester was refused, for the audit
+// channel and the journal.
+func deniedReason(reason DenialReason, p Policy) string {
+	switch reason {
+	case DeniedChannel:
+		return "the command is not allowed in that channel (ALLOWED_CHANNELS)"
+	case DeniedGroupLookup:
+		return "Slack could not say who is in ALLOWED_USERGROUPS, so sessionbot refused to be safe"
+	}
+	switch {
+	case len(p.Users) > 0 && len(p.Groups) > 0:
+		return "not in ALLOWED_USERS or a group in ALLOWED_USERGROUPS"
+	case len(p.Groups) > 0:
+		return "not in a group in ALLOWED_USERGROUPS"
+	}
+	return "not in ALLOWED_USERS"
+}
+
+// maxNamed bounds how many allowed people or groups a refusal names.
+const maxNamed = 10
+
 func deniedMessage(reason DenialReason, p Policy) Message {
 	switch reason {
 	case DeniedChannel:
-		chans := make([]string, len(p.Channels))
-		for i, c := range p.Channels {
-			chans[i] = "<#" + c + ">"
+		chans := make([]string, 0, len(p.Channels))
+		for _, c := range p.Channels {
+			chans = append(chans, "<#"+c+">")
+		}
+		if len(chans) > maxNamed {
+			chans = append(chans[:maxNamed], fmt.Sprintf("%d other channels", len(p.Channels)-maxNamed))
 		}
 		return message(":no_entry: Sessions cannot be reset from this channel. Nothing was reset.\nRun the command in "+strings.Join(chans, ", ")+".", "")
 	case DeniedGroupLookup:
@@ -162,18 +337,24 @@ func deniedMessage(reason DenialReason, p Policy) Message {
 	for _, g := range p.Groups {
 		who = append(who, "a member of <!subteam^"+g+">")
 	}
+	if len(who) > maxNamed {
+		who = append(who[:maxNamed], fmt.Sprintf("one of %d others", len(who)-maxNamed))
+	}
 	return message(":no_entry: You are not allowed to reset IPRoyal sessions. Nothing was reset.\n"+
 		"Ask "+strings.Join(who, " or ")+" to run it for you, or to have you added to `ALLOWED_USERS` or `ALLOWED_USERGROUPS`.", "")
 }
 
 func badTargetsMessage(bad []BadTarget) Message {
-	var b strings.Builder
-	fmt.Fprintf(&b, ":warning: Nothing was reset: %s not valid.", plural(len(bad), "target is", "targets are"))
-	for _, t := range bad {
-		fmt.Fprintf(&b, "\n• %s: %s", showInput(t.Input), t.Reason)
+	lines := make([]string, len(bad))
+	for i, t := range bad {
+		lines[i] = fmt.Sprintf("• %s: %s", showInput(t.Input), t.Reason)
 	}
-	b.WriteString("\nFix or remove them and run the command again.")
-	return message(b.String(), "")
+	shown, more := fitLines(lines, listBudget)
+	if more > 0 {
+		shown += fmt.Sprintf("\n…and %d more.", more)
+	}
+	return message(fmt.Sprintf(":warning: Nothing was reset: %s not valid.\n%s\nFix or remove them and run the command again.",
+		plural(len(bad), "target is", "targets are"), shown), "")
 }
 
 func tooManyMessage(n, limit int) Message {
@@ -184,31 +365,40 @@ func noTargetsMessage(command string) Message {
 	return message(fmt.Sprintf(":warning: Nothing was reset: no targets given. Try `%s help`.", command), "")
 }
 
-func lookupFailedMessage(id string, err error) Message {
-	what, todo := describeFailure(err)
+func lookupFailedMessage(id string, err error, stopped bool) Message {
+	what, todo := describeFailure(err, opLookup)
+	if stopped {
+		what, todo = "sessionbot stopped (it is restarting) before IPRoyal answered.", "run the command again in a moment."
+	}
 	return message(":warning: Nothing was reset: sessionbot could not look up the sub-user usernames. "+what+"\n*What to do:* "+todo, requestContext(id))
 }
 
-func cannotPostMessage(code string) Message {
-	var why string
+// cannotPostReason says why the bot cannot post in a channel.
+func cannotPostReason(code string) string {
 	switch code {
 	case "is_archived":
-		why = "this channel is archived"
+		return "the channel is archived"
 	case "channel_not_found":
-		why = "sessionbot cannot see this channel (it is private or a direct message, and the bot is not in it)"
-	default:
-		why = "sessionbot is not a member of this channel"
+		return "sessionbot cannot see the channel (it is private or a direct message, and the bot is not in it)"
 	}
-	return message(":warning: Nothing was reset: every reset is announced in the channel it was asked in, and "+why+".\n"+
-		"*What to do:* invite the bot with `/invite @sessionbot`, or run the command in a channel it is in.", "")
+	return "sessionbot is not a member of the channel"
 }
 
-func slackFailedMessage(err error) Message {
+func cannotPostMessage(id, code string) Message {
+	return message(":warning: Nothing was reset: every reset is announced in the channel it was asked in, and "+cannotPostReason(code)+".\n"+
+		"*What to do:* invite the bot with `/invite @sessionbot`, or run the command in a channel it is in.", requestContext(id))
+}
+
+func slackFailedMessage(id string, err error) Message {
 	var rl *RateLimitedError
 	if errors.As(err, &rl) {
-		return message(":warning: Nothing was reset: Slack is rate limiting sessionbot, so it could not announce the reset.\n*What to do:* try again in a minute.", "")
+		return message(":warning: Nothing was reset: Slack is rate limiting sessionbot, so it could not announce the reset.\n*What to do:* try again in a minute.", requestContext(id))
 	}
-	return message(":warning: Nothing was reset: sessionbot could not post the announcement in this channel.\n*What to do:* try again; if it keeps failing, tell whoever runs sessionbot.", "")
+	return message(":warning: Nothing was reset: sessionbot could not post the announcement in this channel.\n*What to do:* try again; if it keeps failing, tell whoever runs sessionbot.", requestContext(id))
+}
+
+func stoppedBeforeAnnouncingMessage(id string) Message {
+	return message(":warning: Nothing was reset: sessionbot stopped (it is restarting) before it could announce the reset.\n*What to do:* run the command again in a moment.", requestContext(id))
 }
 
 // BusyMessage refuses a command because too many are in flight.
@@ -216,44 +406,171 @@ func BusyMessage() Message {
 	return message(":hourglass: sessionbot is handling too many commands right now. Nothing was reset.\n*What to do:* try again in a few seconds.", "")
 }
 
+const inThread = "the full list is in the thread"
+
 // AnnouncementMessage is posted in the channel before IPRoyal is called.
 func AnnouncementMessage(id, user string, targets []Target) Message {
 	return message(fmt.Sprintf(":arrows_counterclockwise: <@%s> is resetting the sessions of %s:\n%s",
-		user, plural(len(targets), "residential user", "residential users"), targetLines(targets)), requestContext(id))
+		user, residentialUsers(len(targets)), targetList(targets, inThread)), requestContext(id))
+}
+
+// finalAnnouncement is what the announcement becomes once the outcome is
+// known, so the channel shows it without opening the thread.
+func finalAnnouncement(e Entry) Message {
+	n := residentialUsers(len(e.Targets))
+	var head string
+	switch e.State {
+	case StateReset:
+		head = fmt.Sprintf(":white_check_mark: <@%s> reset the sessions of %s (%s):", e.User, n, formatDuration(e.Took))
+	case StateUnknown:
+		head = fmt.Sprintf(":warning: <@%s>'s reset of %s: outcome unknown, because %s. Details in the thread:", e.User, n, e.Reason)
+	default:
+		head = fmt.Sprintf(":x: <@%s>'s reset of %s failed: %s Details in the thread:", e.User, n, strings.TrimSuffix(e.Reason, ".")+".")
+	}
+	return message(head+"\n"+targetList(e.Targets, inThread), requestContext(e.RequestID))
+}
+
+// targetListReplies are the thread replies that list every target, when
+// the announcement could not show them all; none otherwise.
+func targetListReplies(id string, targets []Target) []Message {
+	lines := make([]string, len(targets))
+	for i, t := range targets {
+		lines[i] = targetLine(t)
+	}
+	if _, more := fitLines(lines, listBudget); more == 0 {
+		return nil
+	}
+	var parts []string
+	for len(lines) > 0 {
+		shown, more := fitLines(lines, listBudget)
+		parts = append(parts, shown)
+		lines = lines[len(lines)-more:]
+	}
+	out := make([]Message, len(parts))
+	for i, p := range parts {
+		out[i] = message(fmt.Sprintf("The %s of this reset (part %d of %d):\n%s", residentialUsers(len(targets)), i+1, len(parts), p), requestContext(id))
+	}
+	return out
 }
 
 func successMessage(id string, n int, took time.Duration) Message {
 	return message(fmt.Sprintf(":white_check_mark: Reset the sessions of %s in %s. Their next requests get fresh exit IPs.",
-		plural(n, "residential user", "residential users"), formatDuration(took)), requestContext(id))
+		residentialUsers(n), formatDuration(took)), requestContext(id))
 }
 
 func dryRunMessage(id string, n int) Message {
 	return message(fmt.Sprintf(":information_source: Dry run: nothing was reset and IPRoyal was not called. A real run would reset the sessions of %s.",
-		plural(n, "residential user", "residential users")), requestContext(id))
+		residentialUsers(n)), requestContext(id))
 }
 
 func failureMessage(id, user string, err error) Message {
-	what, todo := describeFailure(err)
+	what, todo := describeFailure(err, opReset)
 	return message(fmt.Sprintf(":x: <@%s> the reset failed. %s\n*What to do:* %s", user, what, todo), requestContext(id))
 }
 
-func auditDeniedMessage(id, user, channel string, reason DenialReason) Message {
-	return message(fmt.Sprintf(":no_entry: Refused a session reset for <@%s> in <#%s>: %s.", user, channel, reason), requestContext(id))
+const runAgain = "run the command again; resetting the same sessions twice is harmless."
+
+// interruptedMessage is the outcome of a reset that sessionbot stopped
+// while IPRoyal had it.
+func interruptedMessage(id, user string) Message {
+	return message(fmt.Sprintf(":warning: <@%s> sessionbot stopped (it is restarting) while IPRoyal had this reset, so the sessions may or may not have been reset.\n*What to do:* %s", user, runAgain), requestContext(id))
 }
 
-func auditOutcomeMessage(id, user, channel, outcome string, took time.Duration) Message {
-	return message(fmt.Sprintf("Session reset for <@%s> in <#%s>: *%s* after %s.", user, channel, outcome, formatDuration(took)), requestContext(id))
+// orphanMessage is posted by another process, or after a restart, in the
+// thread of a reset whose process stopped without a word.
+func orphanMessage(id, user string) Message {
+	return message(fmt.Sprintf(":warning: <@%s> the outcome of this reset is unknown: sessionbot stopped while it was in flight, so the sessions may or may not have been reset.\n*What to do:* %s", user, runAgain), requestContext(id))
 }
+
+func notRunReason(stopped bool) string {
+	if stopped {
+		return "sessionbot stopped before it called IPRoyal, so nothing was reset"
+	}
+	return "the command ran out of time (COMMAND_TIMEOUT) before it called IPRoyal, so nothing was reset"
+}
+
+func notRunMessage(id, user string, stopped bool) Message {
+	return message(fmt.Sprintf(":x: <@%s> %s.\n*What to do:* run the command again.", user, upperFirst(notRunReason(stopped))), requestContext(id))
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// auditMessage is what the audit channel shows of a journal entry: one
+// message per request, updated as it goes.
+func (b *Bot) auditMessage(e Entry) Message {
+	who := fmt.Sprintf("<@%s>", e.User)
+	if e.Source == SourceCLI {
+		who = "`sessionbot reset` (run as `" + escape(e.User) + "`)"
+	}
+	where := ""
+	if e.Channel != "" {
+		where = fmt.Sprintf(" in <#%s>", e.Channel)
+	}
+	n := residentialUsers(len(e.Targets))
+	var head string
+	switch e.State {
+	case StateAwaiting:
+		head = fmt.Sprintf(":hourglass_flowing_sand: %s asked to reset the sessions of %s%s, and has until %s to confirm.", who, n, where, e.Expires.UTC().Format("15:04 UTC"))
+	case StateStarted:
+		head = fmt.Sprintf(":arrows_counterclockwise: %s is resetting the sessions of %s%s.", who, n, where)
+	case StateReset:
+		head = fmt.Sprintf(":white_check_mark: %s reset the sessions of %s%s (%s).", who, n, where, formatDuration(e.Took))
+	case StateFailed:
+		head = fmt.Sprintf(":x: %s's reset of %s%s failed: %s", who, n, where, strings.TrimSuffix(e.Reason, ".")+".")
+	case StateUnknown:
+		head = fmt.Sprintf(":warning: %s's reset of %s%s: outcome unknown, because %s.", who, n, where, e.Reason)
+	case StateCancelled:
+		head = fmt.Sprintf(":heavy_multiplication_x: %s cancelled a reset of %s%s; nothing was reset.", who, n, where)
+	case StateExpired:
+		head = fmt.Sprintf(":hourglass: %s did not confirm a reset of %s%s in time; nothing was reset.", who, n, where)
+	case StateRefused:
+		head = fmt.Sprintf(":no_entry: %s asked to reset the sessions of %s%s, but %s; nothing was reset.", who, n, where, e.Reason)
+	}
+	rest := ""
+	if e.Thread != "" {
+		rest = "the full list is in the announcement's thread"
+	}
+	footer := requestContext(e.RequestID)
+	if link := b.link(e.Channel, e.Thread); link != "" {
+		footer += " · <" + link + "|announcement>"
+	}
+	if e.Source == SourceCLI {
+		footer += " · from the command line"
+	}
+	return message(head+"\n"+targetList(e.Targets, rest), footer)
+}
+
+// auditDeniedMessage mirrors one user's refusals in the audit channel.
+func auditDeniedMessage(user, channel, reason string, count int) Message {
+	if count > 1 {
+		return message(fmt.Sprintf(":no_entry: <@%s> was refused %d times in the last minute, last in <#%s>: %s.", user, count, channel, reason), "")
+	}
+	return message(fmt.Sprintf(":no_entry: Refused <@%s> in <#%s>: %s.", user, channel, reason), "")
+}
+
+// operation is what sessionbot was doing with IPRoyal when it failed.
+type operation int
+
+const (
+	opReset  operation = iota // DELETE /sessions
+	opLookup                  // finding sub-users by username
+	opStatus                  // GET /me
+)
 
 // describeFailure says what went wrong with IPRoyal, and what to do, in
 // words safe to show anyone: no token, no password, escaped.
-func describeFailure(err error) (what, todo string) {
+func describeFailure(err error, op operation) (what, todo string) {
 	var apiErr *iproyal.APIError
 	switch {
 	case errors.As(err, &apiErr):
 		status := fmt.Sprintf("`%d %s`", apiErr.StatusCode, http.StatusText(apiErr.StatusCode))
 		if apiErr.Message != "" {
-			status += ": " + escape(apiErr.Message)
+			status += ": " + outside(apiErr.Message)
 		}
 		switch {
 		case errors.Is(err, iproyal.ErrUnauthorized):
@@ -265,7 +582,7 @@ func describeFailure(err error) (what, todo string) {
 		case errors.Is(err, iproyal.ErrRateLimited):
 			wait := "a minute"
 			if apiErr.RetryAfter > 0 {
-				wait = apiErr.RetryAfter.String()
+				wait = humanDuration(apiErr.RetryAfter)
 			}
 			return "IPRoyal is rate limiting sessionbot (" + status + ").", "try again in " + wait + "."
 		case errors.Is(err, iproyal.ErrServer):
@@ -276,11 +593,17 @@ func describeFailure(err error) (what, todo string) {
 		}
 		return "IPRoyal answered " + status + ".", "tell whoever runs sessionbot."
 	case errors.Is(err, context.DeadlineExceeded):
-		return "IPRoyal did not answer in time.",
-			"the sessions may or may not have been reset; running the command again is safe."
+		if op == opReset {
+			return "IPRoyal did not answer in time.",
+				"the sessions may or may not have been reset; running the command again is safe."
+		}
+		return "IPRoyal did not answer in time.", "try again in a minute; if it keeps happening, tell whoever runs sessionbot."
 	case errors.Is(err, context.Canceled):
-		return "sessionbot stopped before IPRoyal answered.",
-			"the sessions may or may not have been reset; running the command again is safe."
+		if op == opReset {
+			return "sessionbot stopped before IPRoyal answered.",
+				"the sessions may or may not have been reset; running the command again is safe."
+		}
+		return "sessionbot stopped before IPRoyal answered.", "try again in a moment."
 	}
 	return "IPRoyal could not be reached.", "try again in a few minutes; if it keeps failing, tell whoever runs sessionbot."
 }

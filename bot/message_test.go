@@ -24,29 +24,69 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 func TestGoldenMessages(t *testing.T) {
 	targets := []Target{{Hash: "01H7YCG0R9GYY1YCPS2S4QA6WB"}, {Hash: "01HQ5K3P97DY8EX9Y90YT1K6XA", Username: "scraper-eu"}}
 	policy := Policy{Users: []string{"U0ALICE"}, Groups: []string{"S0OPS"}, Channels: []string{"C0OPS"}}
+	started := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	entry := func(state State, reason string) Entry {
+		return Entry{Ref: "1764158400.000002", RequestID: "a1b2c3d4", State: state, Source: SourceSlack, User: "U0ALICE",
+			Channel: "C0GENERAL", Thread: "1764158400.000001", Targets: targets, Started: started,
+			Expires: started.Add(5 * time.Minute), Took: 412 * time.Millisecond, Reason: reason}
+	}
+	cli := entry(StateReset, "")
+	cli.Source, cli.User, cli.Channel, cli.Thread = SourceCLI, "ops@bastion", "", ""
+	b := New(Config{}, NewAuthorizer(policy, nil, nil), nil, linkChat{})
+	longError := &iproyal.APIError{StatusCode: 503, Message: strings.Repeat("déjà vu <b>&amp; ", 40)}
 	tests := map[string]Message{
-		"help":                HelpMessage("/reset-sessions", 100, 10),
-		"denied_user":         deniedMessage(DeniedUser, policy),
-		"denied_channel":      deniedMessage(DeniedChannel, policy),
-		"denied_group_lookup": deniedMessage(DeniedGroupLookup, policy),
-		"bad_targets":         badTargetsMessage([]BadTarget{{Input: "&lt;!channel&gt;", Reason: "not a hash"}, {Input: "ghost", Reason: "no such sub-user"}}),
-		"too_many":            tooManyMessage(101, 100),
-		"lookup_failed":       lookupFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 503, Message: "down"}),
-		"cannot_post":         cannotPostMessage("not_in_channel"),
-		"slack_rate_limited":  slackFailedMessage(&RateLimitedError{Err: errors.New("429")}),
-		"busy":                BusyMessage(),
-		"announcement":        AnnouncementMessage("a1b2c3d4", "U0ALICE", targets),
-		"success":             successMessage("a1b2c3d4", 2, 143*time.Millisecond),
-		"failure_401":         failureMessage("a1b2c3d4", "U0ALICE", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}),
-		"failure_timeout":     failureMessage("a1b2c3d4", "U0ALICE", fmt.Errorf("iproyal: DELETE /sessions: %w", context.DeadlineExceeded)),
-		"dry_run":             dryRunMessage("a1b2c3d4", 2),
-		"audit_denied":        auditDeniedMessage("a1b2c3d4", "U0BOB", "C0GENERAL", DeniedUser),
-		"audit_outcome":       auditOutcomeMessage("a1b2c3d4", "U0ALICE", "C0GENERAL", "reset", 150*time.Millisecond),
-		"dry_run_preview":     dryRunPreviewMessage("a1b2c3d4", targets),
-		"status":              statusMessage(iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}),
-		"status_failed":       statusFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}),
-		"rate_limited":        rateLimitedMessage(10, 4200*time.Millisecond),
-		"confirmation":        confirmationMessage("a1b2c3d4", targets, 5*time.Minute, goldenToken(t, targets)),
+		"help":                  HelpMessage("/reset-sessions", 100, 10),
+		"denied_user":           deniedMessage(DeniedUser, policy),
+		"denied_channel":        deniedMessage(DeniedChannel, policy),
+		"denied_group_lookup":   deniedMessage(DeniedGroupLookup, policy),
+		"bad_targets":           badTargetsMessage([]BadTarget{{Input: "&lt;!channel&gt;", Reason: "not a hash"}, {Input: "ghost", Reason: "no such sub-user"}}),
+		"too_many":              tooManyMessage(101, 100),
+		"lookup_failed":         lookupFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 503, Message: "down"}, false),
+		"lookup_stopped":        lookupFailedMessage("a1b2c3d4", context.Canceled, true),
+		"cannot_post":           cannotPostMessage("a1b2c3d4", "not_in_channel"),
+		"slack_rate_limited":    slackFailedMessage("a1b2c3d4", &RateLimitedError{Err: errors.New("429")}),
+		"stopped_before_posted": stoppedBeforeAnnouncingMessage("a1b2c3d4"),
+		"busy":                  BusyMessage(),
+		"announcement":          AnnouncementMessage("a1b2c3d4", "U0ALICE", targets),
+		"announcement_long":     AnnouncementMessage("a1b2c3d4", "U0ALICE", longTargets(100)),
+		"thread_list":           targetListReplies("a1b2c3d4", longTargets(100))[1],
+		"final_reset":           finalAnnouncement(entry(StateReset, "")),
+		"final_failed":          finalAnnouncement(entry(StateFailed, "IPRoyal refused sessionbot's API token (`401 Unauthorized`: Unauthenticated.).")),
+		"final_unknown":         finalAnnouncement(entry(StateUnknown, "sessionbot stopped while the reset was in flight")),
+		"success":               successMessage("a1b2c3d4", 2, 143*time.Millisecond),
+		"failure_401":           failureMessage("a1b2c3d4", "U0ALICE", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}),
+		"failure_timeout":       failureMessage("a1b2c3d4", "U0ALICE", fmt.Errorf("iproyal: DELETE /sessions: %w", context.DeadlineExceeded)),
+		"failure_long_error":    failureMessage("a1b2c3d4", "U0ALICE", longError),
+		"interrupted":           interruptedMessage("a1b2c3d4", "U0ALICE"),
+		"orphan":                orphanMessage("a1b2c3d4", "U0ALICE"),
+		"not_run":               notRunMessage("a1b2c3d4", "U0ALICE", true),
+		"dry_run":               dryRunMessage("a1b2c3d4", 2),
+		"audit_denied":          auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 1),
+		"audit_denied_counted":  auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 12),
+		"audit_awaiting":        b.auditMessage(entry(StateAwaiting, "")),
+		"audit_started":         b.auditMessage(entry(StateStarted, "")),
+		"audit_reset":           b.auditMessage(entry(StateReset, "")),
+		"audit_failed":          b.auditMessage(entry(StateFailed, "IPRoyal had a server error (`503 Service Unavailable`).")),
+		"audit_unknown":         b.auditMessage(entry(StateUnknown, "sessionbot stopped while the reset was in flight")),
+		"audit_cancelled":       b.auditMessage(entry(StateCancelled, "")),
+		"audit_expired":         b.auditMessage(entry(StateExpired, "")),
+		"audit_refused":         b.auditMessage(entry(StateRefused, cannotPostReason("not_in_channel"))),
+		"audit_cli":             b.auditMessage(cli),
+		"dry_run_preview":       dryRunPreviewMessage("a1b2c3d4", targets),
+		"status":                statusMessage(iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}),
+		"status_failed":         statusFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}, false),
+		"rate_limited":          rateLimitedMessage(10, 4200*time.Millisecond),
+		"confirmation":          confirmationMessage("a1b2c3d4", targets, 5*time.Minute, goldenToken(t, targets)),
+		"confirmed":             confirmedMessage("a1b2c3d4", 2),
+		"cancelled":             cancelledMessage("a1b2c3d4", 2, true, "C0GENERAL"),
+		"cancelled_unjournaled": cancelledMessage("a1b2c3d4", 2, false, "C0GENERAL"),
+		"expired":               expiredMessage("a1b2c3d4", 5*time.Minute, true),
+		"expired_unjournaled":   expiredMessage("a1b2c3d4", 5*time.Minute, false),
+		"cancel_after_confirm":  decidedHereMessage("a1b2c3d4", true, pending{Channel: "C0GENERAL", Targets: targets}),
+		"confirm_after_cancel":  decidedHereMessage("a1b2c3d4", false, pending{Channel: "C0GENERAL", Targets: targets}),
+		"decided_elsewhere":     decidedElsewhereMessage("a1b2c3d4", entry(StateReset, ""), nil, "https://sessionbot-tests.slack.com/archives/C0GENERAL/p1764158400000001"),
+		"cancelled_elsewhere":   decidedElsewhereMessage("a1b2c3d4", entry(StateCancelled, ""), nil, ""),
+		"click_not_recorded":    clickNotRecordedMessage("a1b2c3d4"),
 	}
 	for name, m := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -73,6 +113,23 @@ func TestGoldenMessages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// linkChat is a Chat whose messages have links, for the audit messages.
+type linkChat struct{ nopChat }
+
+func (linkChat) Link(channel, ts string) string {
+	return "https://sessionbot-tests.slack.com/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
+}
+
+// longTargets are n targets with 64-character usernames: far more than one
+// message holds.
+func longTargets(n int) []Target {
+	ts := make([]Target, n)
+	for i := range ts {
+		ts[i] = Target{Hash: fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i), Username: fmt.Sprintf("%03d-%s", i, strings.Repeat("u", 60))}
+	}
+	return ts
 }
 
 // goldenToken is a confirmation token made with a fixed key and expiry.

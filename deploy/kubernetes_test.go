@@ -215,6 +215,56 @@ func TestKubernetesWiringMatchesTheBinary(t *testing.T) {
 	}
 }
 
+// interruptWords is how long the commands still in flight after
+// SHUTDOWN_TIMEOUT get to tell their threads (bot.interruptGrace is 4 s).
+const interruptWords = 5 * time.Second
+
+// TestGracePeriodsLeaveTimeForTheLastWords: Kubernetes and Docker kill the
+// process at the end of their grace period, which must cover
+// SHUTDOWN_TIMEOUT and then the posts that say a command was interrupted.
+func TestGracePeriodsLeaveTimeForTheLastWords(t *testing.T) {
+	r := render(t)
+	shutdown, err := time.ParseDuration(r.configMap.Data["SHUTDOWN_TIMEOUT"])
+	if err != nil {
+		t.Fatalf("ConfigMap SHUTDOWN_TIMEOUT: %v", err)
+	}
+	grace := r.deployment.Spec.Template.Spec.TerminationGracePeriodSeconds
+	if grace == nil || time.Duration(*grace)*time.Second < shutdown+interruptWords {
+		t.Errorf("terminationGracePeriodSeconds = %v, want at least SHUTDOWN_TIMEOUT (%s) + %s", grace, shutdown, interruptWords)
+	}
+
+	b, err := os.ReadFile("compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			StopGracePeriod string `json:"stop_grace_period"`
+		} `json:"services"`
+	}
+	if err := yaml.Unmarshal(b, &compose); err != nil {
+		t.Fatal(err)
+	}
+	stop, err := time.ParseDuration(compose.Services["sessionbot"].StopGracePeriod)
+	if err != nil {
+		t.Fatalf("compose stop_grace_period: %v", err)
+	}
+	// compose takes SHUTDOWN_TIMEOUT from the env file, or the default.
+	composeShutdown := 25 * time.Second
+	if env, err := os.ReadFile("sessionbot.env.example"); err == nil {
+		for _, line := range strings.Split(string(env), "\n") {
+			if v, ok := strings.CutPrefix(line, "SHUTDOWN_TIMEOUT="); ok {
+				if composeShutdown, err = time.ParseDuration(v); err != nil {
+					t.Fatalf("sessionbot.env.example SHUTDOWN_TIMEOUT: %v", err)
+				}
+			}
+		}
+	}
+	if stop < composeShutdown+interruptWords {
+		t.Errorf("compose stop_grace_period = %s, want at least SHUTDOWN_TIMEOUT (%s) + %s", stop, composeShutdown, interruptWords)
+	}
+}
+
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -77,6 +77,15 @@ func (s *Shell) Reply(_ context.Context, channel, ts string, m bot.Message, broa
 	return nil
 }
 
+// Update implements Chat.
+func (s *Shell) Update(_ context.Context, channel, ts string, m bot.Message) error {
+	s.print(fmt.Sprintf("[#%s, message %s is now] sessionbot:", channel, ts), m)
+	return nil
+}
+
+// Link implements Chat: the shell has no links.
+func (s *Shell) Link(string, string) string { return "" }
+
 // React implements Chat.
 func (s *Shell) React(_ context.Context, channel, ts, emoji string) error {
 	s.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +20,6 @@ import (
 
 	"github.com/sessionbot/sessionbot/bot"
 )
-
-// CommandTimeout bounds everything one command does.
-const CommandTimeout = 2 * time.Minute
 
 // Options configure the Socket Mode adapter.
 type Options struct {
@@ -40,7 +38,12 @@ type Options struct {
 // Slack connects the core to Slack over Socket Mode. It implements
 // bot.Chat and bot.GroupLister.
 type Slack struct {
+	// api makes the calls a person waits on, which give up after a few
+	// retries; trail makes the calls that complete the trail of a decision
+	// already made (thread replies, updates, reactions), which are retried
+	// on 5xx too, until their context ends.
 	api     *slack.Client
+	trail   *slack.Client
 	sm      *socketmode.Client
 	http    *http.Client
 	log     *slog.Logger
@@ -54,6 +57,14 @@ type Slack struct {
 	ready     atomic.Bool
 	seen      map[string]time.Time // envelope IDs handled recently
 	nextSweep time.Time            // when duplicate next forgets old IDs
+
+	self atomic.Pointer[identity] // who the bot is, from AuthTest
+}
+
+// identity is the bot's own, as auth.test tells it.
+type identity struct {
+	userID, botID string
+	url           string // the workspace, https://team.slack.com/
 }
 
 // New builds the adapter; nothing connects until Run.
@@ -67,20 +78,34 @@ func New(o Options) *Slack {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	client := func(retry slack.RetryConfig) *slack.Client {
+		return slack.New(o.BotToken,
+			slack.OptionAppLevelToken(o.AppToken),
+			slack.OptionAPIURL(o.APIURL),
+			slack.OptionHTTPClient(o.HTTPClient),
+			// After OptionHTTPClient, so the retries wrap that client: 429s
+			// honour Retry-After, connection errors back off.
+			slack.OptionRetryConfig(retry),
+		)
+	}
 	retry := slack.DefaultRetryConfig()
 	retry.MaxRetries = 3
 	retry.RetryAfterJitter = 250 * time.Millisecond
 	retry.Handlers = slack.AllBuiltinRetryHandlers(retry)
-	api := slack.New(o.BotToken,
-		slack.OptionAppLevelToken(o.AppToken),
-		slack.OptionAPIURL(o.APIURL),
-		slack.OptionHTTPClient(o.HTTPClient),
-		// After OptionHTTPClient, so the retries wrap that client: 429s
-		// honour Retry-After, connection errors back off.
-		slack.OptionRetryConfig(retry),
-	)
+	api := client(retry)
+
+	// About a minute of retries (the caller's context decides), 5xx
+	// included: a decision is made, and its trail must reach Slack.
+	persistent := retry
+	persistent.MaxRetries = 12
+	persistent.BackoffInitial = 250 * time.Millisecond
+	persistent.BackoffMax = 8 * time.Second
+	persistent.BackoffJitter = 250 * time.Millisecond
+	persistent.Handlers = append(slack.AllBuiltinRetryHandlers(persistent), slack.NewServerErrorRetryHandler(persistent))
+
 	return &Slack{
 		api:     api,
+		trail:   client(persistent),
 		sm:      socketmode.New(api),
 		http:    o.HTTPClient,
 		log:     o.Log,
@@ -93,8 +118,14 @@ func New(o Options) *Slack {
 }
 
 // AuthTest checks the bot token and says which bot and team it belongs to.
+// The adapter remembers the answer: it links to messages with the
+// workspace's address, and trusts only its own journal entries.
 func (s *Slack) AuthTest(ctx context.Context) (*slack.AuthTestResponse, error) {
-	return s.api.AuthTestContext(ctx)
+	who, err := s.api.AuthTestContext(ctx)
+	if err == nil {
+		s.self.Store(&identity{userID: who.UserID, botID: who.BotID, url: who.URL})
+	}
+	return who, err
 }
 
 // Ready reports whether the Socket Mode connection is up.
@@ -113,11 +144,13 @@ func (s *Slack) setReady(ok bool) {
 
 // Run connects and serves commands until ctx ends, then lets the commands
 // in flight finish (their replies are posted) for up to drain, and returns
-// nil. It returns an error early only when Slack refuses the app token.
+// nil. Commands still running then are cancelled with bot.ErrStopping,
+// and say so in their threads, within a few seconds, before Run returns.
+// It returns an error early only when Slack refuses the app token.
 func (s *Slack) Run(ctx context.Context, b *bot.Bot, drain time.Duration) error {
 	// Commands outlive ctx: a SIGTERM stops new work, not work in progress.
-	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWork()
+	work, stopWork := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopWork(nil)
 
 	defer close(s.quit)
 	errc := make(chan error, 1)
@@ -140,8 +173,8 @@ loop:
 	select {
 	case <-done:
 	case <-time.After(drain):
-		s.log.Warn("shutdown timeout: cancelling commands still in flight", "timeout", drain)
-		stopWork()
+		s.log.Warn("shutdown timeout: stopping the commands still in flight; each tells its thread", "timeout", drain)
+		stopWork(bot.ErrStopping)
 		<-done
 	}
 	if ctx.Err() != nil {
@@ -272,8 +305,8 @@ func (s *Slack) onInteractive(work context.Context, b *bot.Bot, evt socketmode.E
 	s.goHandle(work, func(ctx context.Context) { b.HandleClick(ctx, click) })
 }
 
-// goHandle runs f with a command's deadline, counted as in flight; the
-// caller holds a slot of s.sem, which f's end releases.
+// goHandle runs f on a worker, counted as in flight (the core bounds its
+// time); the caller holds a slot of s.sem, which f's end releases.
 func (s *Slack) goHandle(work context.Context, f func(context.Context)) {
 	s.inFlight.Add(1)
 	if s.metrics != nil {
@@ -287,9 +320,7 @@ func (s *Slack) goHandle(work context.Context, f func(context.Context)) {
 			}
 			s.inFlight.Done()
 		}()
-		ctx, cancel := context.WithTimeout(work, CommandTimeout)
-		defer cancel()
-		f(ctx)
+		f(work)
 	}
 	select {
 	case s.tasks <- task: // an idle worker takes it
@@ -372,13 +403,33 @@ func (s *Slack) Reply(ctx context.Context, channel, ts string, m bot.Message, br
 	if broadcast {
 		opts = append(opts, slack.MsgOptionBroadcast())
 	}
-	_, _, err := s.api.PostMessageContext(ctx, channel, opts...)
+	_, _, err := s.trail.PostMessageContext(ctx, channel, opts...)
+	return chatError(err)
+}
+
+// Update implements Chat.
+func (s *Slack) Update(ctx context.Context, channel, ts string, m bot.Message) error {
+	_, _, _, err := s.trail.UpdateMessageContext(ctx, channel, ts, msgOptions(m)...)
 	return chatError(err)
 }
 
 // React implements Chat.
 func (s *Slack) React(ctx context.Context, channel, ts, emoji string) error {
-	return chatError(s.api.AddReactionContext(ctx, emoji, slack.NewRefToMessage(channel, ts)))
+	err := s.trail.AddReactionContext(ctx, emoji, slack.NewRefToMessage(channel, ts))
+	if code(err) == "already_reacted" {
+		return nil // a retry after a lost answer, or another replica's
+	}
+	return chatError(err)
+}
+
+// Link implements Chat: the message's permalink, built from the workspace's
+// address as auth.test gave it (no call per message).
+func (s *Slack) Link(channel, ts string) string {
+	self := s.self.Load()
+	if self == nil || self.url == "" || channel == "" || ts == "" {
+		return ""
+	}
+	return strings.TrimSuffix(self.url, "/") + "/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
 }
 
 // Private implements Chat through the command's response_url, which reaches
@@ -432,17 +483,23 @@ func TokenRefused(err error) (code string, refused bool) {
 	return slackErr.Err, false
 }
 
+// code is Slack's error code in err, or "".
+func code(err error) string {
+	var slackErr slack.SlackErrorResponse
+	if errors.As(err, &slackErr) {
+		return slackErr.Err
+	}
+	return ""
+}
+
 // chatError turns slack-go's errors into the ones the core understands.
 func chatError(err error) error {
 	if err == nil {
 		return nil
 	}
-	var slackErr slack.SlackErrorResponse
-	if errors.As(err, &slackErr) {
-		switch slackErr.Err {
-		case "not_in_channel", "channel_not_found", "is_archived":
-			return &bot.ChannelError{Code: slackErr.Err}
-		}
+	switch c := code(err); c {
+	case "not_in_channel", "channel_not_found", "is_archived":
+		return &bot.ChannelError{Code: c}
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {

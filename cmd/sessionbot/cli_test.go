@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
+	"github.com/sessionbot/sessionbot/iproyal"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
 
@@ -45,6 +49,10 @@ func TestBadConfigurationStopsAtStart(t *testing.T) {
 		{"a bad limit", map[string]string{"MAX_HASHES": "many"}, "MAX_HASHES"},
 		{"a zero limit", map[string]string{"MAX_HASHES": "0"}, "MAX_HASHES must be at least 1"},
 		{"a bad timeout", map[string]string{"SHUTDOWN_TIMEOUT": "soon"}, "SHUTDOWN_TIMEOUT"},
+		{"no shutdown time", map[string]string{"SHUTDOWN_TIMEOUT": "0s"}, "SHUTDOWN_TIMEOUT must be a duration above zero"},
+		{"a negative IPRoyal timeout", map[string]string{"IPROYAL_TIMEOUT": "-1s"}, "IPROYAL_TIMEOUT must be a duration above zero"},
+		{"no command time", map[string]string{"COMMAND_TIMEOUT": "0"}, "COMMAND_TIMEOUT must be a duration above zero"},
+		{"no confirmation time", map[string]string{"CONFIRM_TTL": "-5m"}, "CONFIRM_TTL must be more than 0"},
 		{"a bad log level", map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL must be"},
 		{"a bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"},
 		{"confirm above zero", map[string]string{"CONFIRM_ABOVE": "0"}, "CONFIRM_ABOVE must be at least 1"},
@@ -209,7 +217,7 @@ func TestVersionAndHelp(t *testing.T) {
 }
 
 func resetEnv(ipr *iproyaltest.Server) map[string]string {
-	return map[string]string{"IPROYAL_API_TOKEN": iproyalToken, "IPROYAL_API_URL": ipr.URL}
+	return map[string]string{"IPROYAL_API_TOKEN": iproyalToken, "IPROYAL_API_URL": ipr.URL, "USER": "ops"}
 }
 
 func TestResetCommand(t *testing.T) {
@@ -228,6 +236,55 @@ func TestResetCommand(t *testing.T) {
 	if ua := ipr.Requests()[0].Header.Get("User-Agent"); ua != "sessionbot/dev" {
 		t.Errorf("User-Agent = %q", ua)
 	}
+	var line map[string]any
+	if err := json.Unmarshal([]byte(r.stderr), &line); err != nil {
+		t.Fatalf("stderr is not the one audit line: %q", r.stderr)
+	}
+	if line["msg"] != "command" || line["kind"] != "cli" || line["outcome"] != "reset" || !strings.HasPrefix(fmt.Sprint(line["user"]), "ops@") ||
+		fmt.Sprint(line["targets"]) != "["+hashA+" "+hashB+" (scraper-eu)]" {
+		t.Errorf("audit line = %v", line)
+	}
+}
+
+// With SLACK_BOT_TOKEN and AUDIT_CHANNEL, the command line journals its
+// reset in Slack as the bot would, marked as run from the command line.
+func TestResetCommandJournals(t *testing.T) {
+	sl, ipr := doubles(t)
+	env := resetEnv(ipr)
+	env["SLACK_BOT_TOKEN"] = botToken
+	env["SLACK_API_URL"] = sl.URL
+	env["AUDIT_CHANNEL"] = auditChannel
+	r := runWith(t, env, "", "reset", hashA)
+	if r.err != nil {
+		t.Fatalf("reset: %v\n%s", r.err, r.stderr)
+	}
+	var line map[string]any
+	_ = json.Unmarshal([]byte(r.stderr), &line)
+	id, _ := line["request_id"].(string)
+	if id == "" {
+		t.Fatalf("no audit line: %q", r.stderr)
+	}
+	posted := auditMessages(sl)
+	if len(posted) != 1 {
+		t.Fatalf("%d audit messages, want 1", len(posted))
+	}
+	if first := entryOf(sl.Messages()[0].Metadata); first["state"] != "started" || first["source"] != "cli" {
+		t.Errorf("the journal entry was first written as %v", first)
+	}
+	msg, entry := journalEntryIn(t, sl, id, "reset")
+	assertContains(t, "audit message", msg.Text, "`sessionbot reset` (run as `ops@", "reset the sessions of 1 residential user (", "from the command line", hashA)
+	if entry["source"] != "cli" || entry["channel"] != "" {
+		t.Errorf("entry = %v", entry)
+	}
+
+	// Slack down: the reset still happens, and says it was not journalled.
+	env["SLACK_API_URL"] = "http://127.0.0.1:1/api/"
+	r = runWith(t, env, "", "reset", hashB)
+	if r.err != nil || len(ipr.Resets()) != 2 {
+		t.Fatalf("reset without Slack: %v, resets %d\n%s", r.err, len(ipr.Resets()), r.stderr)
+	}
+	assertContains(t, "stderr", r.stderr, "not journalled in AUDIT_CHANNEL")
+	assertNoSecrets(t, r.stderr)
 }
 
 func TestResetDryRun(t *testing.T) {
@@ -286,8 +343,18 @@ func TestResetFailures(t *testing.T) {
 			if r.err == nil || exitCode(r.err) != tt.exit {
 				t.Fatalf("err = %v, exit %d; want exit %d", r.err, exitCode(r.err), tt.exit)
 			}
-			if !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
-				t.Errorf("stderr = %q, want one line containing %q", r.stderr, tt.want)
+			// One line says what failed; a run that reached IPRoyal also
+			// leaves the bot's audit line.
+			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+			if last := lines[len(lines)-1]; !strings.HasPrefix(last, "sessionbot: ") || !strings.Contains(last, tt.want) {
+				t.Errorf("stderr = %q, want a last line containing %q", r.stderr, tt.want)
+			}
+			audits := 0
+			if tt.requests > 0 {
+				audits = 1
+			}
+			if n := strings.Count(r.stderr, `"msg":"command"`); n != audits || len(lines) != 1+audits {
+				t.Errorf("stderr has %d lines, %d audit lines; want %d audit lines:\n%s", len(lines), n, audits, r.stderr)
 			}
 			if r.stdout != "" {
 				t.Errorf("stdout = %q on failure", r.stdout)
@@ -343,5 +410,28 @@ func TestShellDryRunNeedsNoIPRoyal(t *testing.T) {
 	r = runWith(t, nil, "", "shell")
 	if exitCode(r.err) != 2 || !strings.Contains(r.stderr, "sessionbot shell --dry-run") {
 		t.Errorf("shell without a token = %v, %q", r.err, r.stderr)
+	}
+}
+
+// TestShutdownArithmeticIsAsDocumented checks the README's sums against
+// the defaults: IPRoyal's worst case does not fit in the default drain, so
+// the interrupt message covers it.
+func TestShutdownArithmeticIsAsDocumented(t *testing.T) {
+	cfg, err := loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := iproyal.DefaultRetryPolicy
+	worst := time.Duration(p.Attempts) * cfg.IPRoyalTimeout
+	for i := 1; i < p.Attempts; i++ {
+		worst += min(p.BaseDelay<<(i-1), p.MaxDelay)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := fmt.Sprintf("about %d s, more\n  with `Retry-After`) does **not** fit in the %d s drain", int(worst.Round(time.Second)/time.Second), int(cfg.ShutdownTimeout/time.Second))
+	if !strings.Contains(string(readme), claim) || worst <= cfg.ShutdownTimeout {
+		t.Errorf("IPRoyal's worst case is %v and SHUTDOWN_TIMEOUT %v: the README should say %q", worst, cfg.ShutdownTimeout, claim)
 	}
 }

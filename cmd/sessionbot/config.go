@@ -33,6 +33,7 @@ type config struct {
 	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info"`
 	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`
 	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`
+	CommandTimeout    time.Duration `envconfig:"COMMAND_TIMEOUT" default:"2m"`
 	ConfirmAbove      int           `envconfig:"CONFIRM_ABOVE" default:"10"`
 	ConfirmTTL        time.Duration `envconfig:"CONFIRM_TTL" default:"5m"`
 	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET"`
@@ -78,6 +79,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	cfg.AllowedUsers = cleanList(cfg.AllowedUsers)
 	cfg.AllowedUsergroups = cleanList(cfg.AllowedUsergroups)
 	cfg.AllowedChannels = cleanList(cfg.AllowedChannels)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"IPROYAL_TIMEOUT", cfg.IPRoyalTimeout}, {"SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout}, {"COMMAND_TIMEOUT", cfg.CommandTimeout}} {
+		if d.v <= 0 {
+			return cfg, fmt.Errorf("%s must be a duration above zero, like 10s or 2m, not %s", d.name, d.v)
+		}
+	}
 	if cfg.MaxHashes < 1 {
 		return cfg, fmt.Errorf("MAX_HASHES must be at least 1, not %d", cfg.MaxHashes)
 	}

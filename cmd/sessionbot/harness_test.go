@@ -149,26 +149,44 @@ type harness struct {
 func startBot(t *testing.T, edit func(env map[string]string)) *harness {
 	t.Helper()
 	sl, ipr := doubles(t)
-	h := &harness{t: t, slack: sl, ipr: ipr, logs: &syncBuffer{}, addr: freeAddr(t), done: make(chan error, 1)}
+	h := &harness{t: t, slack: sl, ipr: ipr, logs: &syncBuffer{}, addr: freeAddr(t)}
 	h.env = baseEnv(sl, ipr, h.addr)
 	if edit != nil {
 		edit(h.env)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	go func() {
-		h.done <- run(ctx, []string{"sessionbot"}, h.getenv, strings.NewReader(""), io.Discard, h.logs)
-	}()
+	h.launch()
 	t.Cleanup(func() {
 		if err := h.stop(); err != nil {
 			t.Errorf("bot stopped with %v", err)
 		}
 	})
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the bot never connected: %v\nlogs:\n%s", err, h.logs)
+	return h
+}
+
+// launch starts run() and waits until the bot is connected and ready.
+func (h *harness) launch() {
+	h.t.Helper()
+	before := h.slack.Hellos()
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	h.done = make(chan error, 1)
+	go func() {
+		h.done <- run(ctx, []string{"sessionbot"}, h.getenv, strings.NewReader(""), io.Discard, h.logs)
+	}()
+	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return s.Hellos() > before && s.Connections() >= 1 }); err != nil {
+		h.t.Fatalf("the bot never connected: %v\nlogs:\n%s", err, h.logs)
 	}
 	h.waitReady(true)
-	return h
+}
+
+// restart stops the bot as SIGTERM would and starts it again on the same
+// doubles, as a redeploy does.
+func (h *harness) restart() {
+	h.t.Helper()
+	if err := h.stop(); err != nil {
+		h.t.Fatalf("stopping for a restart: %v", err)
+	}
+	h.launch()
 }
 
 func (h *harness) getenv(k string) string { return h.env[k] }

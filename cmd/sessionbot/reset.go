@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/slack"
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
@@ -30,8 +34,10 @@ func newIPRoyal(cfg config, rt http.RoundTripper) (*iproyal.Client, error) {
 }
 
 // runReset is "sessionbot reset [--dry-run] TARGET...": one reset from the
-// command line, for operators and scripts.
-func runReset(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+// command line, for operators and scripts. It leaves the bot's audit log
+// line on stderr and, when SLACK_BOT_TOKEN and AUDIT_CHANNEL are set, the
+// bot's journal entry in Slack.
+func runReset(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	args, dryRun := takeFlag(args, "--dry-run", "-dry-run", "-n")
 	if err := rejectFlags(args); err != nil {
 		return err
@@ -54,27 +60,66 @@ func runReset(ctx context.Context, args []string, getenv func(string) string, st
 	if err := cfg.validateIPRoyal(); err != nil {
 		return usagef("%v", err)
 	}
+	if err := cfg.validateAccess(); err != nil {
+		return usagef("%v", err)
+	}
 	client, err := newIPRoyal(cfg, nil)
 	if err != nil {
 		return usagef("%v", err)
 	}
+	log := newLogger(stderr, cfg)
 
-	targets, bad, err := bot.ResolveTargets(ctx, client, words)
-	if err != nil {
-		return fmt.Errorf("nothing was reset: looking up sub-users: %w; %s", err, hint(err))
+	b := bot.New(bot.Config{
+		MaxTargets:     cfg.MaxHashes,
+		AuditChannel:   cfg.AuditChannel,
+		Journal:        cliJournal(ctx, cfg, log),
+		CommandTimeout: cfg.CommandTimeout,
+		Log:            log,
+	}, nil, client, nil)
+	res := b.ResetFromCommandLine(ctx, operator(getenv), words, dryRun)
+	switch res.Outcome {
+	case bot.OutcomeLookupFailed:
+		return fmt.Errorf("nothing was reset: looking up sub-users: %w; %s", res.Err, hint(res.Err))
+	case bot.OutcomeInvalid:
+		return fmt.Errorf("nothing was reset: %s", describeBad(res.Bad))
+	case bot.OutcomeDryRun:
+		fmt.Fprintf(stdout, "Dry run: no DELETE was sent. A real run would reset the sessions of %s:\n%s", count(len(res.Targets)), listTargets(res.Targets))
+		return nil
+	case bot.OutcomeFailed, bot.OutcomeUnknown:
+		return fmt.Errorf("reset failed: %w; %s", res.Err, hint(res.Err))
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("nothing was reset: %s", describeBad(bad))
-	}
-	if dryRun {
-		fmt.Fprintf(stdout, "Dry run: no DELETE was sent. A real run would reset the sessions of %s:\n%s", count(len(targets)), listTargets(targets))
+	fmt.Fprintf(stdout, "Reset the sessions of %s:\n%s", count(len(res.Targets)), listTargets(res.Targets))
+	return nil
+}
+
+// cliJournal is the bot's journal, when SLACK_BOT_TOKEN and AUDIT_CHANNEL
+// are set and Slack answers. A reset from the command line is the break
+// glass for when things are down, so without Slack it goes on, and says so.
+func cliJournal(ctx context.Context, cfg config, log *slog.Logger) bot.Journal {
+	if cfg.SlackBotToken == "" || cfg.AuditChannel == "" {
 		return nil
 	}
-	if err := client.ResetSessions(ctx, bot.Hashes(targets)); err != nil {
-		return fmt.Errorf("reset failed: %w; %s", err, hint(err))
+	sl := slack.New(slack.Options{BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Log: log})
+	authCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := sl.AuthTest(authCtx); err != nil {
+		log.Warn("Slack did not answer, so this reset is not journalled in AUDIT_CHANNEL", "error", slackStartError("SLACK_BOT_TOKEN", cfg, err))
+		return nil
 	}
-	fmt.Fprintf(stdout, "Reset the sessions of %s:\n%s", count(len(targets)), listTargets(targets))
-	return nil
+	return sl.Journal(cfg.AuditChannel)
+}
+
+// operator is who runs sessionbot reset, for the audit trail: user@host.
+func operator(getenv func(string) string) string {
+	user := getenv("USER")
+	if user == "" {
+		user = "unknown"
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return user
+	}
+	return user + "@" + host
 }
 
 func count(n int) string {

@@ -69,7 +69,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "shell":
 		return runShell(ctx, rest, getenv, stdin, stdout, stderr)
 	case "reset":
-		return runReset(ctx, rest, getenv, stdout)
+		return runReset(ctx, rest, getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, getenv, stdout)
 	case "version", "--version", "-v":

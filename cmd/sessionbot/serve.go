@@ -80,10 +80,16 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	}()
 	log.Info("serving health and metrics", "addr", ln.Addr().String())
 
+	var journal bot.Journal
+	if cfg.AuditChannel != "" {
+		journal = sl.Journal(cfg.AuditChannel)
+	}
 	b := bot.New(bot.Config{
 		Command:            cfg.SlashCommand,
 		MaxTargets:         cfg.MaxHashes,
 		AuditChannel:       cfg.AuditChannel,
+		Journal:            journal,
+		CommandTimeout:     cfg.CommandTimeout,
 		ConfirmAbove:       cfg.ConfirmAbove,
 		ConfirmTTL:         cfg.ConfirmTTL,
 		ConfirmKey:         cfg.confirmKey(),
@@ -94,7 +100,15 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		Users: cfg.AllowedUsers, Groups: cfg.AllowedUsergroups, Channels: cfg.AllowedChannels,
 	}, sl, nil), ipr, sl)
 
+	sweepCtx, stopSweeping := context.WithCancel(ctx)
+	sweeping := make(chan struct{})
+	go func() {
+		defer close(sweeping)
+		b.RunSweeper(sweepCtx)
+	}()
 	runErr := sl.Run(ctx, b, cfg.ShutdownTimeout)
+	stopSweeping()
+	<-sweeping
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

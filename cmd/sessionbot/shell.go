@@ -83,6 +83,8 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 		Command:            cfg.SlashCommand,
 		MaxTargets:         cfg.MaxHashes,
 		AuditChannel:       cfg.AuditChannel,
+		Journal:            sh.NewJournal(cfg.AuditChannel),
+		CommandTimeout:     cfg.CommandTimeout,
 		DryRun:             dryRun,
 		ConfirmAbove:       cfg.ConfirmAbove,
 		ConfirmTTL:         cfg.ConfirmTTL,

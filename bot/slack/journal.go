@@ -1,0 +1,226 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/sessionbot/sessionbot/bot"
+)
+
+// Journal keeps the core's journal in a Slack channel (AUDIT_CHANNEL): each
+// entry is its request's audit message there, and the entry itself rides on
+// the message as metadata, which conversations.history gives back. Slack
+// outlives our pods, and reactions.add, which answers already_reacted to a
+// second identical reaction, arbitrates between replicas.
+//
+// Reading it needs the channels:history scope (groups:history for a
+// private channel), and the bot must be a member of the channel.
+type Journal struct {
+	s       *Slack
+	channel string
+}
+
+// Journal returns the journal kept in channel.
+func (s *Slack) Journal(channel string) *Journal { return &Journal{s: s, channel: channel} }
+
+// eventType marks sessionbot's journal entries among a message's metadata.
+const eventType = "sessionbot_reset"
+
+// maxTargetsField bounds the targets in an entry's metadata: usernames are
+// dropped first (the hashes are what matter), to keep the payload small.
+const maxTargetsField = 4000
+
+// historyPage and maxHistoryPages bound one sweep: 10,000 messages.
+const (
+	historyPage     = 200
+	maxHistoryPages = 50
+)
+
+// Write implements bot.Journal.
+func (j *Journal) Write(ctx context.Context, e bot.Entry, m bot.Message) (string, error) {
+	_, ts, err := j.s.api.PostMessageContext(ctx, j.channel, append(msgOptions(m), slack.MsgOptionMetadata(encodeEntry(e)))...)
+	return ts, chatError(err)
+}
+
+// Rewrite implements bot.Journal; it is retried hard, like a thread reply.
+func (j *Journal) Rewrite(ctx context.Context, e bot.Entry, m bot.Message) error {
+	_, _, _, err := j.s.trail.UpdateMessageContext(ctx, j.channel, e.Ref, append(msgOptions(m), slack.MsgOptionMetadata(encodeEntry(e)))...)
+	return chatError(err)
+}
+
+// Claim implements bot.Journal with a reaction: Slack adds it once, and
+// answers already_reacted to the same bot user on every other replica.
+//
+// A retried reactions.add whose first answer was lost also answers
+// already_reacted; that claimant then believes another one won, and the
+// entry keeps its mark without being handled. It shows in the audit
+// channel as the mark on an entry still open.
+func (j *Journal) Claim(ctx context.Context, ref, mark string) (bool, error) {
+	err := j.s.api.AddReactionContext(ctx, mark, slack.NewRefToMessage(j.channel, ref))
+	switch {
+	case err == nil:
+		return true, nil
+	case code(err) == "already_reacted":
+		return false, nil
+	}
+	return false, chatError(err)
+}
+
+// Read implements bot.Journal: the one message at ref.
+func (j *Journal) Read(ctx context.Context, ref string) (bot.Entry, error) {
+	resp, err := j.s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
+		ChannelID: j.channel, Latest: ref, Oldest: ref, Inclusive: true, Limit: 1, IncludeAllMetadata: true,
+	})
+	if err != nil {
+		return bot.Entry{}, chatError(err)
+	}
+	for _, msg := range resp.Messages {
+		if msg.Timestamp == ref {
+			if e, ok := j.decode(msg); ok {
+				return e, nil
+			}
+		}
+	}
+	return bot.Entry{}, bot.ErrNotFound
+}
+
+// Since implements bot.Journal.
+func (j *Journal) Since(ctx context.Context, t time.Time) ([]bot.Entry, error) {
+	params := &slack.GetConversationHistoryParameters{
+		ChannelID: j.channel, Oldest: strconv.FormatInt(t.Unix(), 10), Limit: historyPage, IncludeAllMetadata: true,
+	}
+	var out []bot.Entry
+	for range maxHistoryPages {
+		resp, err := j.s.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return out, fmt.Errorf("reading the journal in %s: %w", j.channel, chatError(err))
+		}
+		for _, msg := range resp.Messages {
+			if e, ok := j.decode(msg); ok {
+				out = append(out, e)
+			}
+		}
+		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
+			return out, nil
+		}
+		params.Cursor = resp.ResponseMetaData.NextCursor
+	}
+	return out, nil
+}
+
+// decode reads a journal entry off a message of ours.
+func (j *Journal) decode(msg slack.Message) (bot.Entry, bool) {
+	if msg.Metadata.EventType != eventType {
+		return bot.Entry{}, false
+	}
+	// Only our own entries: another app in the channel could write metadata
+	// of the same type.
+	if self := j.s.self.Load(); self != nil && msg.User != self.userID && msg.BotID != self.botID {
+		return bot.Entry{}, false
+	}
+	e, err := decodeEntry(msg.Metadata.EventPayload)
+	if err != nil {
+		j.s.log.Warn("ignored a journal entry sessionbot cannot read", "channel", j.channel, "ts", msg.Timestamp, "error", err)
+		return bot.Entry{}, false
+	}
+	e.Ref = msg.Timestamp
+	return e, true
+}
+
+// The layout of an entry's metadata. Values are flat strings and numbers,
+// which is what Slack's metadata accepts everywhere.
+const entryVersion = 1
+
+func encodeEntry(e bot.Entry) slack.SlackMetadata {
+	p := map[string]any{
+		"v":          entryVersion,
+		"request_id": e.RequestID,
+		"state":      string(e.State),
+		"source":     e.Source,
+		"user":       e.User,
+		"channel":    e.Channel,
+		"thread_ts":  e.Thread,
+		"targets":    encodeTargets(e.Targets),
+		"started":    e.Started.Unix(),
+	}
+	if !e.Expires.IsZero() {
+		p["expires"] = e.Expires.Unix()
+	}
+	if e.Took > 0 {
+		p["took_ms"] = e.Took.Milliseconds()
+	}
+	if e.Reason != "" {
+		p["reason"] = e.Reason
+	}
+	return slack.SlackMetadata{EventType: eventType, EventPayload: p}
+}
+
+// encodeTargets writes "HASH:username HASH ...", without the usernames when
+// they would make it too long.
+func encodeTargets(ts []bot.Target) string {
+	var b strings.Builder
+	for _, withNames := range []bool{true, false} {
+		b.Reset()
+		for i, t := range ts {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(t.Hash)
+			if withNames && t.Username != "" {
+				b.WriteString(":" + t.Username)
+			}
+		}
+		if b.Len() <= maxTargetsField {
+			break
+		}
+	}
+	return b.String()
+}
+
+func decodeEntry(p map[string]any) (bot.Entry, error) {
+	str := func(k string) string { s, _ := p[k].(string); return s }
+	num := func(k string) int64 {
+		switch v := p[k].(type) {
+		case float64:
+			return int64(v)
+		case json.Number:
+			n, _ := v.Int64()
+			return n
+		case string:
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+		return 0
+	}
+	if v := num("v"); v != entryVersion {
+		return bot.Entry{}, fmt.Errorf("journal entry version %d, want %d", v, entryVersion)
+	}
+	e := bot.Entry{
+		RequestID: str("request_id"),
+		State:     bot.State(str("state")),
+		Source:    str("source"),
+		User:      str("user"),
+		Channel:   str("channel"),
+		Thread:    str("thread_ts"),
+		Started:   time.Unix(num("started"), 0),
+		Took:      time.Duration(num("took_ms")) * time.Millisecond,
+		Reason:    str("reason"),
+	}
+	if exp := num("expires"); exp > 0 {
+		e.Expires = time.Unix(exp, 0)
+	}
+	for _, w := range strings.Fields(str("targets")) {
+		hash, name, _ := strings.Cut(w, ":")
+		e.Targets = append(e.Targets, bot.Target{Hash: hash, Username: name})
+	}
+	if e.RequestID == "" || e.State == "" {
+		return bot.Entry{}, fmt.Errorf("journal entry without a request ID or a state")
+	}
+	return e, nil
+}
