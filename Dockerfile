@@ -1,7 +1,8 @@
-# syntax=docker/dockerfile:1
-
 # Build a static binary. deploy/dockerfile_test.go builds with exactly this
-# RUN line and checks the result is static.
+# RUN line and checks the result is static. There is no syntax directive on
+# purpose: one makes BuildKit pull a frontend image from Docker Hub at build
+# time. buildah and podman drop HEALTHCHECK unless they build with
+# --format docker.
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./

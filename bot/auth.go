@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // GroupCacheTTL is how long a user group's member list is trusted.
@@ -39,8 +41,9 @@ type Authorizer struct {
 	groups GroupLister
 	now    func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]groupEntry
+	mu      sync.Mutex
+	cache   map[string]groupEntry
+	lookups singleflight.Group // one lookup per group at a time, however many ask
 }
 
 type groupEntry struct {
@@ -85,26 +88,61 @@ func (a *Authorizer) Authorize(ctx context.Context, user, channel string) (reaso
 	return DeniedUser, nil
 }
 
-func (a *Authorizer) members(ctx context.Context, group string) (map[string]bool, error) {
+// Decided is Authorize from memory alone: known is false when the answer
+// needs a group's members that are not cached. It lets a refusal be given
+// before the request costs anything.
+func (a *Authorizer) Decided(user, channel string) (reason DenialReason, known bool) {
+	if len(a.policy.Channels) > 0 && !slices.Contains(a.policy.Channels, channel) {
+		return DeniedChannel, true
+	}
+	if slices.Contains(a.policy.Users, user) {
+		return "", true
+	}
+	for _, g := range a.policy.Groups {
+		members, ok := a.cached(g)
+		if !ok {
+			return "", false
+		}
+		if members[user] {
+			return "", true
+		}
+	}
+	return DeniedUser, true
+}
+
+func (a *Authorizer) cached(group string) (map[string]bool, bool) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	e, ok := a.cache[group]
-	a.mu.Unlock()
-	if ok && a.now().Sub(e.fetched) < GroupCacheTTL {
-		return e.members, nil
+	if !ok || a.now().Sub(e.fetched) >= GroupCacheTTL {
+		return nil, false
+	}
+	return e.members, true
+}
+
+func (a *Authorizer) members(ctx context.Context, group string) (map[string]bool, error) {
+	if members, ok := a.cached(group); ok {
+		return members, nil
 	}
 	if a.groups == nil {
 		return nil, errNoGroupLister
 	}
-	ids, err := a.groups.GroupMembers(ctx, group)
+	v, err, _ := a.lookups.Do(group, func() (any, error) {
+		ids, err := a.groups.GroupMembers(ctx, group)
+		if err != nil {
+			return nil, err
+		}
+		e := groupEntry{members: make(map[string]bool, len(ids)), fetched: a.now()}
+		for _, id := range ids {
+			e.members[id] = true
+		}
+		a.mu.Lock()
+		a.cache[group] = e
+		a.mu.Unlock()
+		return e.members, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	e = groupEntry{members: make(map[string]bool, len(ids)), fetched: a.now()}
-	for _, id := range ids {
-		e.members[id] = true
-	}
-	a.mu.Lock()
-	a.cache[group] = e
-	a.mu.Unlock()
-	return e.members, nil
+	return v.(map[string]bool), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -93,4 +94,65 @@ func TestNoGroupListerDeniesGroupMembers(t *testing.T) {
 	if got, _ := a.Authorize(context.Background(), "U0A", "C1"); got != DeniedGroupLookup {
 		t.Fatalf("Authorize = %q", got)
 	}
+}
+
+// Decided answers from memory, or says it cannot.
+func TestDecidedNeedsNoLookup(t *testing.T) {
+	groups := &fakeGroups{members: map[string][]string{"S0OPS": {"U0GROUPIE"}}}
+	a := NewAuthorizer(Policy{Users: []string{"U0A"}, Groups: []string{"S0OPS"}, Channels: []string{"C1"}}, groups, nil)
+	for _, tt := range []struct {
+		user, channel string
+		reason        DenialReason
+		known         bool
+	}{
+		{"U0A", "C1", "", true},
+		{"U0A", "C2", DeniedChannel, true},
+		{"U0GROUPIE", "C1", "", false}, // the group is not cached yet
+		{"U0B", "C1", "", false},
+	} {
+		reason, known := a.Decided(tt.user, tt.channel)
+		if reason != tt.reason || known != tt.known {
+			t.Errorf("Decided(%s, %s) = %q, %v; want %q, %v", tt.user, tt.channel, reason, known, tt.reason, tt.known)
+		}
+	}
+	if groups.calls != 0 {
+		t.Fatalf("Decided looked up %d groups", groups.calls)
+	}
+	if r, _ := a.Authorize(context.Background(), "U0B", "C1"); r != DeniedUser {
+		t.Fatal(r)
+	}
+	if reason, known := a.Decided("U0B", "C1"); reason != DeniedUser || !known {
+		t.Errorf("once the group is cached, Decided = %q, %v", reason, known)
+	}
+}
+
+// However many requests need a group at once, it is looked up once.
+func TestConcurrentLookupsOfAGroupAreOne(t *testing.T) {
+	release := make(chan struct{})
+	groups := &slowGroups{release: release}
+	a := NewAuthorizer(Policy{Groups: []string{"S0OPS"}}, groups, nil)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() { _, _ = a.Authorize(context.Background(), "U0B", "C1") })
+	}
+	for groups.started.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // the other 49 are asking now
+	close(release)
+	wg.Wait()
+	if n := groups.started.Load(); n != 1 {
+		t.Errorf("%d lookups for 50 requests at once, want 1", n)
+	}
+}
+
+type slowGroups struct {
+	release chan struct{}
+	started atomic.Int32
+}
+
+func (g *slowGroups) GroupMembers(context.Context, string) ([]string, error) {
+	g.started.Add(1)
+	<-g.release
+	return []string{"U0A"}, nil
 }

@@ -111,6 +111,11 @@ const (
 	finishRetry = time.Minute
 	// listTimeout bounds posting a long target list in the thread.
 	listTimeout = 15 * time.Second
+	// journalTimeout bounds a journal call a request waits on: writing its
+	// entry before the reset, claiming or reading it for a click. A
+	// journal Slack is throttling must not hold a reset up for long: past
+	// this, the reset goes on without the entry, and says so in the log.
+	journalTimeout = 3 * time.Second
 )
 
 // Config is the core's behaviour; zero values get sensible defaults.
@@ -218,6 +223,7 @@ type request struct {
 	outcome Outcome
 	start   time.Time
 	took    time.Duration // the reset's own time, as the messages say it
+	retryIn time.Duration // rate limited: when the requester may try again
 	err     error
 
 	// work bounds what the request does: lookups, the announcement, the
@@ -257,13 +263,72 @@ func stopping(ctx context.Context) bool {
 
 // Handle runs one command to its end and returns how it ended. It is
 // bounded by Config.CommandTimeout; when ctx is cancelled with ErrStopping,
-// the command says what that means for it before it returns.
+// the command says what that means for it before it returns. The caller
+// has triaged it (Triage) first.
 func (b *Bot) Handle(ctx context.Context, cmd Command) Outcome {
 	r := b.newRequest(ctx, "command", cmd)
 	defer r.done()
 	r.outcome = b.handle(r)
 	b.audit(r)
 	return r.outcome
+}
+
+// Triage answers at once what memory alone can answer: a requester past
+// the rate limit, a request for help, a refusal the allow-list decides
+// without a lookup. Every way in calls it first, before the request takes a
+// slot or costs a Web API call, and counts against the requester's rate
+// limit; when it answers (done), the answer is all that happens, besides
+// the audit log line and, for a refusal, the budgeted audit mirror.
+func (b *Bot) Triage(cmd Command) (answer Message, done bool) {
+	r := &request{id: b.cfg.NewID(), kind: "command", cmd: cmd, start: b.cfg.Now()}
+	switch {
+	case !b.admit(r):
+	case isHelpText(cmd.Text):
+		r.outcome = OutcomeHelp
+		answer = HelpMessage(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove)
+	default:
+		reason, known := b.auth.Decided(cmd.User, cmd.Channel)
+		if !known || reason == "" {
+			return Message{}, false
+		}
+		r.outcome = OutcomeDenied
+		answer = deniedMessage(reason, b.auth.Policy())
+		b.denials.mirror(cmd.User, cmd.Channel, reason)
+	}
+	if r.outcome == OutcomeRateLimited {
+		answer = rateLimitedMessage(b.cfg.RateLimitPerMinute, r.retryIn)
+	}
+	answer.Footer = requestContext(r.id)
+	b.audit(r)
+	return answer, true
+}
+
+// TriageClick is Triage for a click: it counts against the rate limit, and
+// answers when the clicker is past it.
+func (b *Bot) TriageClick(c Click) (answer Message, done bool) {
+	r := &request{id: b.cfg.NewID(), kind: "click", cmd: Command{User: c.User, Channel: c.Channel}, start: b.cfg.Now()}
+	if b.admit(r) {
+		return Message{}, false
+	}
+	answer = rateLimitedMessage(b.cfg.RateLimitPerMinute, r.retryIn)
+	answer.Footer = requestContext(r.id)
+	b.audit(r)
+	return answer, true
+}
+
+// admit takes one request from the requester's rate limit, or marks r as
+// refused for it.
+func (b *Bot) admit(r *request) bool {
+	ok, retryIn := b.limiter.allow(r.cmd.User)
+	if !ok {
+		r.outcome, r.retryIn = OutcomeRateLimited, retryIn
+	}
+	return ok
+}
+
+func isHelpText(text string) bool {
+	words, dryRun := takeDryRun(SplitTargets(text))
+	return len(words) == 0 && !dryRun || (len(words) == 1 && isHelp(words[0]))
 }
 
 func (b *Bot) handle(r *request) Outcome {
@@ -278,12 +343,8 @@ func (b *Bot) handle(r *request) Outcome {
 	if reason != "" {
 		r.err = lookupErr
 		b.private(r, deniedMessage(reason, b.auth.Policy()))
-		b.denials.mirror(r.talk, cmd.User, cmd.Channel, reason)
+		b.denials.mirror(cmd.User, cmd.Channel, reason)
 		return OutcomeDenied
-	}
-	if ok, retryIn := b.limiter.allow(cmd.User); !ok {
-		b.private(r, rateLimitedMessage(b.cfg.RateLimitPerMinute, retryIn))
-		return OutcomeRateLimited
 	}
 
 	if len(words) == 1 && strings.EqualFold(words[0], "status") && !dryRun {
@@ -456,13 +517,15 @@ func (b *Bot) journal(r *request, e *Entry) {
 		return
 	}
 	m := b.auditMessage(*e)
+	ctx, cancel := context.WithTimeout(r.work, journalTimeout)
+	defer cancel()
 	if e.Ref != "" {
-		if err := b.cfg.Journal.Rewrite(r.work, *e, m); err != nil {
+		if err := b.cfg.Journal.Rewrite(ctx, *e, m); err != nil {
 			b.log.ErrorContext(r.work, "could not update the journal: a crash now would leave this request open", "request_id", r.id, "state", string(e.State), "error", err)
 		}
 		return
 	}
-	ref, err := b.cfg.Journal.Write(r.work, *e, m)
+	ref, err := b.cfg.Journal.Write(ctx, *e, m)
 	if err != nil {
 		b.log.ErrorContext(r.work, "could not write the journal: a crash now would leave this request unmarked", "request_id", r.id, "state", string(e.State), "error", err)
 		return
@@ -568,7 +631,9 @@ func (b *Bot) handleClick(r *request, c Click) Outcome {
 		return OutcomeRepeatClick
 	}
 	if p.Ref != "" && b.cfg.Journal != nil {
-		won, err := b.cfg.Journal.Claim(r.work, p.Ref, markDecided)
+		ctx, cancel := context.WithTimeout(r.work, journalTimeout)
+		defer cancel()
+		won, err := b.cfg.Journal.Claim(ctx, p.Ref, markDecided)
 		if err != nil {
 			b.forgetClick(c.Token)
 			r.err = err
@@ -576,7 +641,7 @@ func (b *Bot) handleClick(r *request, c Click) Outcome {
 			return OutcomeClickFailed
 		}
 		if !won {
-			e, err := b.cfg.Journal.Read(r.work, p.Ref)
+			e, err := b.cfg.Journal.Read(ctx, p.Ref)
 			if err != nil {
 				r.err = err
 			}
@@ -608,7 +673,7 @@ func (b *Bot) handleClick(r *request, c Click) Outcome {
 		e.State, e.Reason = StateRefused, deniedReason(reason, b.auth.Policy())
 		b.journal(r, &e)
 		b.replace(r, c.ReplyTo, deniedMessage(reason, b.auth.Policy()))
-		b.denials.mirror(r.talk, p.User, p.Channel, reason)
+		b.denials.mirror(p.User, p.Channel, reason)
 		return OutcomeDenied
 	}
 	b.replace(r, c.ReplyTo, confirmedMessage(r.id, len(p.Targets)))

@@ -169,9 +169,9 @@ func TestDenialsAreMirroredOncePerWindow(t *testing.T) {
 	b := New(Config{AuditChannel: "C0AUDIT"}, NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), nil, c)
 	b.denials.window = 50 * time.Millisecond
 	for range 12 {
-		b.denials.mirror(context.Background(), "U0BOB", "C1", DeniedUser)
+		b.denials.mirror("U0BOB", "C1", DeniedUser)
 	}
-	b.denials.mirror(context.Background(), "U0EVE", "C1", DeniedUser)
+	b.denials.mirror("U0EVE", "C1", DeniedUser)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c.mu.Lock()

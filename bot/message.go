@@ -183,8 +183,8 @@ func HelpMessage(command string, maxTargets, confirmAbove int) Message {
 }
 
 func rateLimitedMessage(perMinute int, retryIn time.Duration) Message {
-	return message(fmt.Sprintf(":hourglass: You have run %d commands in the last minute, the most allowed. Nothing was reset.\n*What to do:* try again in %s.",
-		perMinute, humanDuration(max(retryIn, time.Second))), "")
+	return message(fmt.Sprintf(":hourglass: You have made %s in the last minute, the most allowed, so nothing was done. Every command counts, `help` included, and so does every click on a button.\n*What to do:* try again in %s.",
+		plural(perMinute, "request", "requests"), humanDuration(max(retryIn, time.Second))), "")
 }
 
 func dryRunPreviewMessage(id string, targets []Target) Message {

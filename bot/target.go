@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"unicode"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sessionbot/sessionbot/iproyal"
 )
@@ -82,16 +83,16 @@ func validUsername(s string) bool {
 // finder is nil (a dry run without IPRoyal), in which case the username is
 // kept without a hash. Words that are neither, and usernames IPRoyal does not
 // know, come back as bad targets. err is set only when IPRoyal itself failed,
-// and then the other results are meaningless.
+// and then the other results are meaningless: the first failure cancels the
+// lookups still running, and is the one reported.
 func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (targets []Target, bad []BadTarget, err error) {
 	type slot struct {
 		t   Target
 		bad *BadTarget
-		err error
 	}
 	slots := make([]slot, len(words))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, maxLookups)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxLookups)
 	for i, w := range words {
 		if h, err := iproyal.ParseHash(w); err == nil {
 			slots[i].t = Target{Hash: h}
@@ -105,28 +106,27 @@ func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (
 			slots[i].t = Target{Username: w}
 			continue
 		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			sub, err := finder.FindSubuser(ctx, w)
+		g.Go(func() error {
+			sub, err := finder.FindSubuser(gctx, w)
 			var nf *iproyal.SubuserNotFoundError
 			switch {
 			case errors.As(err, &nf):
 				slots[i].bad = &BadTarget{Input: w, Reason: "not a hash, and no sub-user has this username"}
 			case err != nil:
-				slots[i].err = err
+				return err
 			default:
 				slots[i].t = Target{Hash: sub.Hash, Username: w}
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
 
 	byHash := make(map[string]int, len(slots))
 	for _, s := range slots {
 		switch {
-		case s.err != nil:
-			return nil, nil, s.err
 		case s.bad != nil:
 			bad = append(bad, *s.bad)
 		case s.t.Hash == "":

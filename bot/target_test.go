@@ -2,9 +2,11 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sessionbot/sessionbot/iproyal"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
@@ -95,4 +97,39 @@ func FuzzCommandText(f *testing.F) {
 			t.Fatalf("live markup in %q", rendered)
 		}
 	})
+}
+
+// finderFunc is a SubuserFinder from a function.
+type finderFunc func(ctx context.Context, username string) (iproyal.Subuser, error)
+
+func (f finderFunc) FindSubuser(ctx context.Context, username string) (iproyal.Subuser, error) {
+	return f(ctx, username)
+}
+
+// The first lookup to fail is the one reported, at once, and it cancels the
+// others: one 401 beside hanging lookups does not wait for them.
+func TestResolveTargetsReportsTheFirstFailureAtOnce(t *testing.T) {
+	unauthorized := &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}
+	cancelled := make(chan string, 10)
+	finder := finderFunc(func(ctx context.Context, username string) (iproyal.Subuser, error) {
+		if username == "fails" {
+			return iproyal.Subuser{}, unauthorized
+		}
+		<-ctx.Done() // hangs until cancelled
+		cancelled <- username
+		return iproyal.Subuser{}, ctx.Err()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, _, err := ResolveTargets(ctx, finder, []string{"hangs-a", "hangs-b", "fails", "hangs-c"})
+	if !errors.Is(err, iproyal.ErrUnauthorized) {
+		t.Fatalf("err = %v, want the 401", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("took %v: it waited for the hanging lookups", took)
+	}
+	if n := len(cancelled); n != 3 {
+		t.Errorf("%d hanging lookups were cancelled, want 3", n)
+	}
 }

@@ -1,11 +1,33 @@
 package deploy
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
+
+// TestDockerfileNeedsNoFrontend: a syntax directive makes BuildKit pull a
+// frontend image from Docker Hub at build time.
+func TestDockerfileNeedsNoFrontend(t *testing.T) {
+	b, err := os.ReadFile("../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if d := strings.ToLower(strings.ReplaceAll(line, " ", "")); strings.HasPrefix(d, "#syntax=") {
+			t.Errorf("the Dockerfile has a syntax directive: %q", line)
+		}
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "--format docker") {
+		t.Error("README.md does not say that buildah and podman need --format docker to keep HEALTHCHECK")
+	}
+}
 
 func TestDockerfileFinalStage(t *testing.T) {
 	stages, err := parseDockerfile()

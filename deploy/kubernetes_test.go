@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -27,6 +29,7 @@ type rendered struct {
 	service    corev1.Service
 	pdb        policyv1.PodDisruptionBudget
 	namespace  corev1.Namespace
+	network    networkingv1.NetworkPolicy
 }
 
 // render runs kustomize (the engine inside kubectl) and decodes every
@@ -62,6 +65,8 @@ func render(t *testing.T) rendered {
 			target = &r.pdb
 		case "Namespace":
 			target = &r.namespace
+		case "NetworkPolicy":
+			target = &r.network
 		default:
 			t.Fatalf("unexpected kind %q", tm.Kind)
 		}
@@ -70,7 +75,7 @@ func render(t *testing.T) rendered {
 		}
 		seen[tm.Kind]++
 	}
-	for _, kind := range []string{"Deployment", "ConfigMap", "Service", "PodDisruptionBudget", "Namespace"} {
+	for _, kind := range []string{"Deployment", "ConfigMap", "Service", "PodDisruptionBudget", "Namespace", "NetworkPolicy"} {
 		if seen[kind] != 1 {
 			t.Errorf("%d %s objects, want 1", seen[kind], kind)
 		}
@@ -215,6 +220,71 @@ func TestKubernetesWiringMatchesTheBinary(t *testing.T) {
 	}
 }
 
+// TestKubernetesIsProductionReady checks what a cluster needs of the base
+// beyond what the API server accepts.
+func TestKubernetesIsProductionReady(t *testing.T) {
+	r := render(t)
+	if p := r.pdb.Spec.UnhealthyPodEvictionPolicy; p == nil || *p != policyv1.AlwaysAllow {
+		t.Errorf("PDB unhealthyPodEvictionPolicy = %v, want AlwaysAllow: with both pods unready (Slack down) a drain must not be refused", p)
+	}
+
+	c := r.deployment.Spec.Template.Spec.Containers[0]
+	image, tag, _ := strings.Cut(c.Image, ":")
+	if strings.Contains(c.Image, "@sha256:") {
+		tag = "digest"
+	}
+	if tag == "" || tag == "latest" || image == "" {
+		t.Errorf("image %q: set a version tag or a digest through the kustomization's images:", c.Image)
+	}
+
+	spread := r.deployment.Spec.Template.Spec.TopologySpreadConstraints
+	var keys []string
+	for _, c := range spread {
+		keys = append(keys, c.TopologyKey)
+		if c.WhenUnsatisfiable != corev1.ScheduleAnyway {
+			t.Errorf("spread over %s is %s, want ScheduleAnyway: a preference, not a rule", c.TopologyKey, c.WhenUnsatisfiable)
+		}
+	}
+	if strings.Join(keys, ",") != "topology.kubernetes.io/zone,kubernetes.io/hostname" {
+		t.Errorf("topology spread over %v, want zones first, then hosts", keys)
+	}
+
+	np := r.network
+	if !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeIngress) || !slices.Contains(np.Spec.PolicyTypes, networkingv1.PolicyTypeEgress) {
+		t.Errorf("the NetworkPolicy governs %v, want Ingress and Egress", np.Spec.PolicyTypes)
+	}
+	for k, v := range np.Spec.PodSelector.MatchLabels {
+		if r.deployment.Spec.Template.Labels[k] != v {
+			t.Errorf("the NetworkPolicy selects %s=%s, the pods do not have it", k, v)
+		}
+	}
+	var ingress []string
+	for _, rule := range np.Spec.Ingress {
+		if len(rule.Ports) == 0 {
+			t.Error("an ingress rule allows every port")
+		}
+		for _, p := range rule.Ports {
+			ingress = append(ingress, p.Port.String())
+		}
+	}
+	if strings.Join(ingress, ",") != "http" {
+		t.Errorf("ingress allowed on %v, want only the http port", ingress)
+	}
+	var egress []string
+	for _, rule := range np.Spec.Egress {
+		if len(rule.Ports) == 0 {
+			t.Error("an egress rule allows every port")
+		}
+		for _, p := range rule.Ports {
+			egress = append(egress, fmt.Sprintf("%s/%s", p.Port.String(), *p.Protocol))
+		}
+	}
+	slices.Sort(egress)
+	if strings.Join(egress, ",") != "443/TCP,53/TCP,53/UDP" {
+		t.Errorf("egress allowed to %v, want DNS and 443 only", egress)
+	}
+}
+
 // interruptWords is how long the commands still in flight after
 // SHUTDOWN_TIMEOUT get to tell their threads (bot.interruptGrace is 4 s).
 const interruptWords = 5 * time.Second
@@ -262,6 +332,30 @@ func TestGracePeriodsLeaveTimeForTheLastWords(t *testing.T) {
 	}
 	if stop < composeShutdown+interruptWords {
 		t.Errorf("compose stop_grace_period = %s, want at least SHUTDOWN_TIMEOUT (%s) + %s", stop, composeShutdown, interruptWords)
+	}
+}
+
+// TestComposeRotatesLogs: Docker's json-file driver keeps every line
+// forever unless told otherwise.
+func TestComposeRotatesLogs(t *testing.T) {
+	b, err := os.ReadFile("compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Logging struct {
+				Driver  string            `json:"driver"`
+				Options map[string]string `json:"options"`
+			} `json:"logging"`
+		} `json:"services"`
+	}
+	if err := yaml.Unmarshal(b, &compose); err != nil {
+		t.Fatal(err)
+	}
+	l := compose.Services["sessionbot"].Logging
+	if l.Driver != "json-file" || l.Options["max-size"] == "" || l.Options["max-file"] == "" {
+		t.Errorf("compose logging = %+v, want json-file with max-size and max-file", l)
 	}
 }
 

@@ -138,7 +138,12 @@ func Run(ctx context.Context, b *bot.Bot, sh *Shell, in io.Reader, user, channel
 		if rest, ok := strings.CutPrefix(line, b.Command()); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
 			line = rest
 		}
-		b.Handle(ctx, bot.Command{User: user, Channel: channel, Text: line})
+		cmd := bot.Command{User: user, Channel: channel, Text: line}
+		if answer, done := b.Triage(cmd); done {
+			_ = sh.Private(ctx, cmd, answer)
+		} else {
+			b.Handle(ctx, cmd)
+		}
 		if tok := sh.takePending(); tok != "" {
 			sh.confirm(ctx, b, sc, tok, user, channel)
 		}
@@ -155,5 +160,10 @@ func (sh *Shell) confirm(ctx context.Context, b *bot.Bot, sc *bufio.Scanner, tok
 		answer = strings.ToLower(strings.TrimSpace(sc.Text()))
 	}
 	fmt.Fprintln(sh.out)
-	b.HandleClick(ctx, bot.Click{User: user, Channel: channel, Token: tok, Confirm: answer == "y" || answer == "yes"})
+	click := bot.Click{User: user, Channel: channel, Token: tok, Confirm: answer == "y" || answer == "yes"}
+	if m, done := b.TriageClick(click); done {
+		_ = sh.Private(ctx, bot.Command{User: user, Channel: channel}, m)
+		return
+	}
+	b.HandleClick(ctx, click)
 }

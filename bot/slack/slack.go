@@ -10,13 +10,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/sessionbot/sessionbot/bot"
 )
@@ -27,12 +27,14 @@ type Options struct {
 	BotToken string // xoxb-..., for the Web API
 	APIURL   string // Web API base, ending in "/"
 	// MaxConcurrent bounds the commands handled at once; beyond it a command
-	// is refused at once with a "busy, try again" message. Default 100.
+	// is refused at once with a "busy, try again" message. Default 100. One
+	// person may hold a tenth of it (at least one).
 	MaxConcurrent int
 	// HTTPClient for the Web API and response_url posts; default has a 15 s timeout.
 	HTTPClient *http.Client
 	Log        *slog.Logger
 	Metrics    *bot.Metrics
+	Now        func() time.Time // the heartbeat's clock; default time.Now
 }
 
 // Slack connects the core to Slack over Socket Mode. It implements
@@ -44,18 +46,24 @@ type Slack struct {
 	// on 5xx too, until their context ends.
 	api     *slack.Client
 	trail   *slack.Client
-	sm      *socketmode.Client
 	http    *http.Client
 	log     *slog.Logger
 	metrics *bot.Metrics
+	now     func() time.Time
 
-	sem       chan struct{}
-	tasks     chan func()   // to a worker waiting for one
-	quit      chan struct{} // closed when Run returns: idle workers exit
-	workers   atomic.Int32  // running or waiting
-	inFlight  sync.WaitGroup
-	ready     atomic.Bool
-	seen      map[string]time.Time // envelope IDs handled recently
+	sem      chan struct{} // a slot per command in flight
+	perUser  int           // the most slots one user may hold
+	slotMu   sync.Mutex
+	slots    map[string]int // slots held, by user
+	asides   chan struct{}  // answers sent off the event loop, bounded
+	tasks    chan func()    // to a worker waiting for one
+	quit     chan struct{}  // closed when Run returns: idle workers exit
+	workers  atomic.Int32   // running or waiting
+	inFlight sync.WaitGroup
+	ready    atomic.Bool
+	lastBeat atomic.Int64 // unix nanoseconds of the event loop's last turn
+
+	seen      map[string]time.Time // envelope IDs handled recently; the event loop's only
 	nextSweep time.Time            // when duplicate next forgets old IDs
 
 	self atomic.Pointer[identity] // who the bot is, from AuthTest
@@ -78,6 +86,9 @@ func New(o Options) *Slack {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	client := func(retry slack.RetryConfig) *slack.Client {
 		return slack.New(o.BotToken,
 			slack.OptionAppLevelToken(o.AppToken),
@@ -92,7 +103,6 @@ func New(o Options) *Slack {
 	retry.MaxRetries = 3
 	retry.RetryAfterJitter = 250 * time.Millisecond
 	retry.Handlers = slack.AllBuiltinRetryHandlers(retry)
-	api := client(retry)
 
 	// About a minute of retries (the caller's context decides), 5xx
 	// included: a decision is made, and its trail must reach Slack.
@@ -103,18 +113,23 @@ func New(o Options) *Slack {
 	persistent.BackoffJitter = 250 * time.Millisecond
 	persistent.Handlers = append(slack.AllBuiltinRetryHandlers(persistent), slack.NewServerErrorRetryHandler(persistent))
 
-	return &Slack{
-		api:     api,
+	s := &Slack{
+		api:     client(retry),
 		trail:   client(persistent),
-		sm:      socketmode.New(api),
 		http:    o.HTTPClient,
 		log:     o.Log,
 		metrics: o.Metrics,
+		now:     o.Now,
 		sem:     make(chan struct{}, o.MaxConcurrent),
+		perUser: max(1, o.MaxConcurrent/10),
+		slots:   map[string]int{},
+		asides:  make(chan struct{}, 16),
 		tasks:   make(chan func()),
 		quit:    make(chan struct{}),
 		seen:    map[string]time.Time{},
 	}
+	s.beat()
+	return s
 }
 
 // AuthTest checks the bot token and says which bot and team it belongs to.
@@ -142,6 +157,22 @@ func (s *Slack) setReady(ok bool) {
 	}
 }
 
+// HeartbeatBound is how long the event loop may go without turning before
+// Healthy says the process is stuck. A live loop turns at every frame and
+// every ping from Slack (every few seconds), and at least every minute
+// while it waits to reconnect.
+const HeartbeatBound = 90 * time.Second
+
+// beat records that the event loop turned.
+func (s *Slack) beat() { s.lastBeat.Store(s.now().UnixNano()) }
+
+// Healthy reports whether the event loop turned within HeartbeatBound,
+// and when it last did.
+func (s *Slack) Healthy() (ok bool, last time.Time) {
+	last = time.Unix(0, s.lastBeat.Load())
+	return s.now().Sub(last) <= HeartbeatBound, last
+}
+
 // Run connects and serves commands until ctx ends, then lets the commands
 // in flight finish (their replies are posted) for up to drain, and returns
 // nil. Commands still running then are cancelled with bot.ErrStopping,
@@ -151,21 +182,9 @@ func (s *Slack) Run(ctx context.Context, b *bot.Bot, drain time.Duration) error 
 	// Commands outlive ctx: a SIGTERM stops new work, not work in progress.
 	work, stopWork := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer stopWork(nil)
-
 	defer close(s.quit)
-	errc := make(chan error, 1)
-	go func() { errc <- s.sm.RunContext(ctx) }()
 
-	var runErr error
-loop:
-	for {
-		select {
-		case evt := <-s.sm.Events:
-			s.dispatch(work, b, evt)
-		case runErr = <-errc:
-			break loop
-		}
-	}
+	runErr := s.runSocket(ctx, b, work)
 	s.setReady(false)
 
 	done := make(chan struct{})
@@ -177,144 +196,156 @@ loop:
 		stopWork(bot.ErrStopping)
 		<-done
 	}
-	if ctx.Err() != nil {
+	if runErr == nil {
 		return nil
 	}
 	return fmt.Errorf("slack socket mode: %w", runErr)
 }
 
-func (s *Slack) dispatch(work context.Context, b *bot.Bot, evt socketmode.Event) {
-	switch evt.Type {
-	case socketmode.EventTypeConnecting:
-		s.setReady(false)
-		s.log.Debug("connecting to Slack")
-	case socketmode.EventTypeConnectionError:
-		s.setReady(false)
-		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
-			s.log.Warn("Slack connection failed; retrying", "attempt", e.Attempt, "backoff", e.Backoff, "error", e.ErrorObj)
-		}
-	case socketmode.EventTypeConnected:
-		if e, ok := evt.Data.(*socketmode.ConnectedEvent); ok && e.ConnectionCount > 0 && s.metrics != nil {
-			s.metrics.SlackReconnects.Inc()
-		}
-	case socketmode.EventTypeHello:
-		s.setReady(true)
-		s.log.Info("connected to Slack", "connections", evt.Request.NumConnections)
-	case socketmode.EventTypeInvalidAuth:
-		s.setReady(false)
-		s.log.Error("Slack refused the app-level token (SLACK_APP_TOKEN)")
-	case socketmode.EventTypeSlashCommand:
-		s.onSlashCommand(work, b, evt)
-	case socketmode.EventTypeInteractive:
-		s.onInteractive(work, b, evt)
-	case socketmode.EventTypeEventsAPI:
+// dispatch handles one envelope, on the connection's reader: it must never
+// wait on the Web API or on IPRoyal.
+func (s *Slack) dispatch(work context.Context, b *bot.Bot, c *socket, env envelope) {
+	switch env.Type {
+	case "slash_commands":
+		s.onSlashCommand(work, b, c, env)
+	case "interactive":
+		s.onInteractive(work, b, c, env)
+	case "events_api":
 		// Not ours to handle, but acknowledged so Slack does not retry.
-		s.ack(evt.Request.EnvelopeID, nil)
-		s.log.Debug("ignored envelope", "type", evt.Type, "envelope_id", evt.Request.EnvelopeID)
-	case socketmode.EventTypeErrorBadMessage:
-		e, _ := evt.Data.(*socketmode.ErrorBadMessage)
-		var env struct {
-			EnvelopeID string `json:"envelope_id"`
-			Type       string `json:"type"`
-		}
-		if e != nil {
-			_ = json.Unmarshal(e.Message, &env)
-		}
+		s.ack(c, env.EnvelopeID, nil)
+		s.log.Debug("ignored an event", "envelope_id", env.EnvelopeID)
+	default:
 		if env.EnvelopeID != "" {
-			s.ack(env.EnvelopeID, nil)
+			s.ack(c, env.EnvelopeID, nil)
 		}
-		s.log.Warn("ignored a frame sessionbot cannot use", "type", env.Type, "envelope_id", env.EnvelopeID, "error", errorOf(e))
-	case socketmode.EventTypeIncomingError:
-		if e, ok := evt.Data.(*slack.IncomingEventError); ok {
-			s.log.Warn("bad frame from Slack", "error", e.ErrorObj)
-		}
-	case socketmode.EventTypeErrorWriteFailed:
-		if e, ok := evt.Data.(*socketmode.ErrorWriteFailed); ok {
-			s.log.Error("could not write an ack to Slack", "envelope_id", e.Response.EnvelopeID, "error", e.Cause)
-		}
+		s.log.Warn("ignored a frame sessionbot cannot use", "type", env.Type, "envelope_id", env.EnvelopeID)
 	}
 }
 
-func errorOf(e *socketmode.ErrorBadMessage) error {
-	if e == nil {
-		return nil
-	}
-	return e.Cause
-}
-
-// onSlashCommand acknowledges at once and handles the command on its own
-// goroutine: nothing here waits on IPRoyal or the Web API.
-func (s *Slack) onSlashCommand(work context.Context, b *bot.Bot, evt socketmode.Event) {
-	id := evt.Request.EnvelopeID
-	cmd, ok := evt.Data.(slack.SlashCommand)
-	if !ok {
-		s.ack(id, nil)
+// onSlashCommand acknowledges at once and handles the command on a worker:
+// nothing here waits on IPRoyal or the Web API. What the core can answer
+// from memory (a rate limit, help, a refusal) goes in the ack itself, and
+// takes no slot.
+func (s *Slack) onSlashCommand(work context.Context, b *bot.Bot, c *socket, env envelope) {
+	id := env.EnvelopeID
+	var cmd slack.SlashCommand
+	if err := json.Unmarshal(env.Payload, &cmd); err != nil {
+		s.ack(c, id, nil)
+		s.log.Warn("ignored a frame sessionbot cannot use", "type", env.Type, "envelope_id", id, "error", err)
 		return
 	}
 	if s.duplicate(id) {
-		s.ack(id, nil)
+		s.ack(c, id, nil)
 		s.log.Warn("ignored a repeated envelope", "envelope_id", id)
 		return
 	}
 	if cmd.Command != b.Command() {
-		s.ack(id, ephemeral(bot.Message{Text: fmt.Sprintf("sessionbot only answers `%s`.", b.Command())}))
+		s.ack(c, id, ephemeral(bot.Message{Text: fmt.Sprintf("sessionbot only answers `%s`.", b.Command())}))
 		s.log.Warn("ignored an unknown slash command", "command", cmd.Command)
 		return
 	}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		s.ack(id, ephemeral(bot.BusyMessage()))
-		s.log.Warn("refused a command: too many in flight", "user", cmd.UserID, "limit", cap(s.sem))
-		if s.metrics != nil {
-			s.metrics.Commands.WithLabelValues(string(bot.OutcomeBusy)).Inc()
-		}
+	req := bot.Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL}
+	if answer, done := b.Triage(req); done {
+		s.ack(c, id, ephemeral(answer))
 		return
 	}
-	s.ack(id, nil)
-	s.goHandle(work, func(ctx context.Context) {
-		b.Handle(ctx, bot.Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
-	})
+	if !s.take(req.User) {
+		s.ack(c, id, ephemeral(bot.BusyMessage()))
+		s.refusedBusy(req.User)
+		return
+	}
+	s.ack(c, id, nil)
+	s.goHandle(work, req.User, func(ctx context.Context) { b.Handle(ctx, req) })
 }
 
-// onInteractive acknowledges a button click at once and handles it on its
-// own goroutine, like a command.
-func (s *Slack) onInteractive(work context.Context, b *bot.Bot, evt socketmode.Event) {
-	id := evt.Request.EnvelopeID
-	s.ack(id, nil)
-	cb, ok := evt.Data.(slack.InteractionCallback)
-	if !ok || cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || s.duplicate(id) {
+// onInteractive acknowledges a button click at once and handles it on a
+// worker, like a command.
+func (s *Slack) onInteractive(work context.Context, b *bot.Bot, c *socket, env envelope) {
+	id := env.EnvelopeID
+	s.ack(c, id, nil)
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal(env.Payload, &cb); err != nil || cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || s.duplicate(id) {
 		s.log.Debug("ignored an interaction", "envelope_id", id)
 		return
 	}
 	a := cb.ActionCallback.BlockActions[0]
 	tok, confirm := joinToken(a.Value, a.BlockID, a.ActionID)
 	click := bot.Click{User: cb.User.ID, Channel: cb.Channel.ID, Token: tok, Confirm: confirm, ReplyTo: cb.ResponseURL}
-	select {
-	case s.sem <- struct{}{}:
-	default:
-		s.log.Warn("refused a click: too many commands in flight", "user", click.User, "limit", cap(s.sem))
-		// Not in this loop: it must never wait on the Web API.
-		go func() {
-			ctx, cancel := context.WithTimeout(work, 15*time.Second)
-			defer cancel()
-			_ = s.Private(ctx, bot.Command{User: click.User, ReplyTo: click.ReplyTo}, bot.BusyMessage())
-		}()
+	if answer, done := b.TriageClick(click); done {
+		s.aside(work, bot.Command{User: click.User, ReplyTo: click.ReplyTo}, answer)
 		return
 	}
-	s.goHandle(work, func(ctx context.Context) { b.HandleClick(ctx, click) })
+	if !s.take(click.User) {
+		s.refusedBusy(click.User)
+		s.aside(work, bot.Command{User: click.User, ReplyTo: click.ReplyTo}, bot.BusyMessage())
+		return
+	}
+	s.goHandle(work, click.User, func(ctx context.Context) { b.HandleClick(ctx, click) })
+}
+
+// aside answers privately off the event loop, which must never wait on the
+// Web API. At most cap(s.asides) answers are in flight; past that, under a
+// flood, one is dropped and logged.
+func (s *Slack) aside(work context.Context, to bot.Command, m bot.Message) {
+	select {
+	case s.asides <- struct{}{}:
+	default:
+		s.log.Warn("dropped a private answer: too many in flight", "user", to.User)
+		return
+	}
+	go func() {
+		defer func() { <-s.asides }()
+		ctx, cancel := context.WithTimeout(work, 15*time.Second)
+		defer cancel()
+		if err := s.Private(ctx, to, m); err != nil {
+			s.log.Warn("private answer failed", "user", to.User, "error", err)
+		}
+	}()
+}
+
+func (s *Slack) refusedBusy(user string) {
+	s.log.Warn("refused a request: too many in flight, or this user's share of them", "user", user, "limit", cap(s.sem), "per_user", s.perUser)
+	if s.metrics != nil {
+		s.metrics.Commands.WithLabelValues(string(bot.OutcomeBusy)).Inc()
+	}
+}
+
+// take gives user a slot, unless all are taken or user holds their share:
+// one person, allowed or not, never holds more than a tenth of them.
+func (s *Slack) take(user string) bool {
+	s.slotMu.Lock()
+	defer s.slotMu.Unlock()
+	if s.slots[user] >= s.perUser {
+		return false
+	}
+	select {
+	case s.sem <- struct{}{}:
+		s.slots[user]++
+		return true
+	default:
+		return false
+	}
+}
+
+func (s *Slack) release(user string) {
+	s.slotMu.Lock()
+	if s.slots[user]--; s.slots[user] <= 0 {
+		delete(s.slots, user)
+	}
+	s.slotMu.Unlock()
+	<-s.sem
 }
 
 // goHandle runs f on a worker, counted as in flight (the core bounds its
-// time); the caller holds a slot of s.sem, which f's end releases.
-func (s *Slack) goHandle(work context.Context, f func(context.Context)) {
+// time); the caller took a slot for user, which f's end releases.
+func (s *Slack) goHandle(work context.Context, user string, f func(context.Context)) {
 	s.inFlight.Add(1)
 	if s.metrics != nil {
 		s.metrics.InFlight.Inc()
 	}
 	task := func() {
 		defer func() {
-			<-s.sem
+			s.release(user)
 			if s.metrics != nil {
 				s.metrics.InFlight.Dec()
 			}
@@ -375,8 +406,8 @@ func (s *Slack) duplicate(id string) bool {
 	return false
 }
 
-func (s *Slack) ack(envelopeID string, payload any) {
-	if err := s.sm.Ack(socketmode.Request{EnvelopeID: envelopeID}, payload); err != nil {
+func (s *Slack) ack(c *socket, envelopeID string, payload any) {
+	if err := c.ack(envelopeID, payload); err != nil {
 		s.log.Error("could not acknowledge an envelope", "envelope_id", envelopeID, "error", err)
 	}
 }
@@ -439,7 +470,7 @@ func (s *Slack) Private(ctx context.Context, cmd bot.Command, m bot.Message) err
 		_, err := s.api.PostEphemeralContext(ctx, cmd.Channel, cmd.User, msgOptions(m)...)
 		return chatError(err)
 	}
-	return slack.PostWebhookCustomHTTPContext(ctx, cmd.ReplyTo, s.http, &slack.WebhookMessage{
+	return respond(ctx, s.http, cmd.ReplyTo, &slack.WebhookMessage{
 		ResponseType: slack.ResponseTypeEphemeral,
 		Text:         fallbackText(m),
 		Blocks:       &slack.Blocks{BlockSet: blocks(m)},
@@ -448,12 +479,27 @@ func (s *Slack) Private(ctx context.Context, cmd bot.Command, m bot.Message) err
 
 // Replace implements Chat: it replaces the message a click came from.
 func (s *Slack) Replace(ctx context.Context, replyTo string, m bot.Message) error {
-	return slack.PostWebhookCustomHTTPContext(ctx, replyTo, s.http, &slack.WebhookMessage{
+	return respond(ctx, s.http, replyTo, &slack.WebhookMessage{
 		ResponseType:    slack.ResponseTypeEphemeral,
 		ReplaceOriginal: true,
 		Text:            fallbackText(m),
 		Blocks:          &slack.Blocks{BlockSet: blocks(m)},
 	})
+}
+
+// respond posts to a response_url. That URL lets anyone post as the bot in
+// its conversation for 30 minutes, so it never reaches an error (and so a
+// log line): net/http's errors carry the URL they failed on.
+func respond(ctx context.Context, hc *http.Client, responseURL string, m *slack.WebhookMessage) error {
+	err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, hc, m)
+	if err == nil {
+		return nil
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return fmt.Errorf("posting to the response_url: %w", urlErr.Err)
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), responseURL, "[response_url]"))
 }
 
 // GroupMembers implements GroupLister.

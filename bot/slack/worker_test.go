@@ -11,8 +11,10 @@ import (
 func TestWorkersAreReusedAndStopWithRun(t *testing.T) {
 	s := New(Options{AppToken: "xapp-1-test", BotToken: "xoxb-test", APIURL: "http://127.0.0.1:1/"})
 	ran := make(chan int, 2)
-	s.sem <- struct{}{}
-	s.goHandle(context.Background(), func(context.Context) { ran <- 1 })
+	if !s.take("U1") {
+		t.Fatal("no slot")
+	}
+	s.goHandle(context.Background(), "U1", func(context.Context) { ran <- 1 })
 	if got := <-ran; got != 1 {
 		t.Fatal("the first command did not run")
 	}

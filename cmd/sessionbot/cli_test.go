@@ -435,3 +435,12 @@ func TestShutdownArithmeticIsAsDocumented(t *testing.T) {
 		t.Errorf("IPRoyal's worst case is %v and SHUTDOWN_TIMEOUT %v: the README should say %q", worst, cfg.ShutdownTimeout, claim)
 	}
 }
+
+func TestLoggerMasksResponseURLs(t *testing.T) {
+	var out bytes.Buffer
+	log := newLogger(&out, config{LogLevel: "debug", LogFormat: "json", SlackBotToken: botToken})
+	log.Warn("private reply failed", "error", fmt.Errorf(`failed to post webhook: Post "https://hooks.slack.com/commands/T0/123/abcDEF": dial tcp: i/o timeout`), "token", botToken)
+	if strings.Contains(out.String(), "abcDEF") || strings.Contains(out.String(), botToken) || !strings.Contains(out.String(), "[response_url]") {
+		t.Errorf("log line = %s", out.String())
+	}
+}

@@ -55,7 +55,7 @@ func TestGCSettingsInTheProcess(t *testing.T) {
 			sl, ipr := doubles(t)
 			env := baseEnv(sl, ipr, freeAddr(t))
 			maps.Copy(env, tc.env)
-			_, logs := startMain(t, env, "GOGC", "GOMEMLIMIT")
+			_, logs := startMain(t, env)
 			eventually(t, "the start-up line", func() bool { return strings.Contains(logs.String(), "sessionbot starting") })
 			var line string
 			for _, l := range strings.Split(logs.String(), "\n") {

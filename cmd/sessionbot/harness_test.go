@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,17 +68,19 @@ func (s *syncBuffer) String() string {
 }
 
 // startMain runs this test binary as the program (see TestMain), a separate
-// OS process, with the test's environment minus the variables named in
-// drop, plus env. It is stopped with SIGTERM when the test ends.
-func startMain(t *testing.T, env map[string]string, drop ...string) (*exec.Cmd, *syncBuffer) {
+// OS process, with env and nothing of the test's own environment but what
+// a process needs (PATH, HOME, and GOCOVERDIR for coverage): a developer's
+// exported CONFIRM_SECRET or ALLOWED_CHANNELS must not change a result. It
+// is stopped with SIGTERM when the test ends.
+func startMain(t *testing.T, env map[string]string) (*exec.Cmd, *syncBuffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); !slices.Contains(drop, name) {
-			cmd.Env = append(cmd.Env, kv)
+	cmd.Env = []string{"SESSIONBOT_RUN_MAIN=1"}
+	for _, name := range []string{"PATH", "HOME", "GOCOVERDIR"} {
+		if v, ok := os.LookupEnv(name); ok {
+			cmd.Env = append(cmd.Env, name+"="+v)
 		}
 	}
-	cmd.Env = append(cmd.Env, "SESSIONBOT_RUN_MAIN=1")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -264,6 +265,8 @@ func (h *harness) commandName() string {
 }
 
 // private waits for the response_url post of envelope id.
+// private waits for the first private answer to envelope id: a
+// response_url post, or an ack that carries the answer itself.
 func (h *harness) private(id string) slacktest.Response {
 	h.t.Helper()
 	var got slacktest.Response
@@ -271,6 +274,15 @@ func (h *harness) private(id string) slacktest.Response {
 		for _, r := range s.Responses() {
 			if r.EnvelopeID == id {
 				got = r
+				return true
+			}
+		}
+		for _, a := range s.Acks() {
+			if a.EnvelopeID == id && len(a.Payload) > 0 {
+				got = slacktest.Response{EnvelopeID: id}
+				if err := json.Unmarshal(a.Payload, &got); err != nil {
+					got.ResponseType = "invalid: " + err.Error()
+				}
 				return true
 			}
 		}
@@ -325,6 +337,13 @@ func (h *harness) announcement(ch string, n int) slacktest.Message {
 		h.t.Fatalf("no message %d in %s; logs:\n%s", n, ch, h.logs)
 	}
 	return got
+}
+
+// resetCalls is how many calls IPRoyal had for resets and their username
+// lookups: what a refused or invalid command must never cause. (Each bot
+// also asks GET /me once at start, to check its token.)
+func resetCalls(ipr *iproyaltest.Server) int {
+	return ipr.Count("DELETE", "/sessions") + ipr.Count("GET", "/residential-subusers")
 }
 
 // assertContains fails the test for each of wants that got lacks.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -136,9 +137,6 @@ func newLogger(w io.Writer, cfg config) *slog.Logger {
 	opts := &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-			if len(secrets) == 0 {
-				return a
-			}
 			var s string
 			switch a.Value.Kind() {
 			case slog.KindString:
@@ -164,9 +162,17 @@ func newLogger(w io.Writer, cfg config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// responseURL matches a Slack response_url, which lets anyone post as the
+// bot for 30 minutes. The adapter never puts one in an error; this is the
+// second line of defence.
+var responseURL = regexp.MustCompile(`https://hooks\.slack\.com/\S*`)
+
 func mask(s string, secrets []string) string {
 	for _, sec := range secrets {
 		s = strings.ReplaceAll(s, sec, "[redacted]")
+	}
+	if strings.Contains(s, "hooks.slack.com/") {
+		s = responseURL.ReplaceAllString(s, "[response_url]")
 	}
 	return s
 }

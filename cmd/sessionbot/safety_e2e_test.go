@@ -288,7 +288,7 @@ func TestRateLimitIsPerUser(t *testing.T) {
 		h.threadReply(h.announcement(channel, i))
 	}
 	r := h.private(h.command(allowedUser, hashA))
-	if !strings.Contains(r.Text, "You have run 2 commands in the last minute") || !strings.Contains(r.Text, "try again in 30 seconds") {
+	if !strings.Contains(r.Text, "You have made 2 requests in the last minute") || !strings.Contains(r.Text, "Every command counts, `help` included, and so does every click") || !strings.Contains(r.Text, "try again in 30 seconds") {
 		t.Errorf("third command = %q", r.Text)
 	}
 	if n := h.ipr.Count("DELETE", "/sessions"); n != 2 {
@@ -304,19 +304,20 @@ func TestRateLimitIsPerUser(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	h := startBot(t, nil)
+	h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN") // the check at start: GET /me
 	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13, ResidentialUserHash: hashA})
 	r := h.private(h.command(allowedUser, "status"))
 	if !strings.Contains(r.Text, "*32.6 GB* of residential traffic available, 13 sub-users") {
 		t.Errorf("status = %q", r.Text)
 	}
-	if n := h.ipr.Count("GET", "/me"); n != 1 {
-		t.Errorf("GET /me calls = %d", n)
+	if n := h.ipr.Count("GET", "/me"); n != 2 {
+		t.Errorf("GET /me calls = %d, want the check at start and this one", n)
 	}
 	r = h.private(h.command(otherUser, "status"))
 	if !strings.Contains(r.Text, "not allowed") {
 		t.Errorf("a stranger's status = %q", r.Text)
 	}
-	if n := h.ipr.Count("GET", "/me"); n != 1 {
+	if n := h.ipr.Count("GET", "/me"); n != 2 {
 		t.Errorf("a denied status called IPRoyal: GET /me calls = %d", n)
 	}
 	h.ipr.Script("GET", "/me", iproyaltest.Response{Status: 401, Body: `{"message":"Unauthenticated."}`})

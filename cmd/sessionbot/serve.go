@@ -5,19 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 
 	"github.com/sessionbot/sessionbot/bot"
 	"github.com/sessionbot/sessionbot/bot/slack"
+	"github.com/sessionbot/sessionbot/iproyal"
 )
 
 // runBot runs the Slack bot until SIGTERM or SIGINT, then drains.
@@ -72,13 +76,23 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: opsHandler(sl, reg), ReadHeaderTimeout: 5 * time.Second}
+	srv := opsServer(opsHandler(sl, reg))
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(netutil.LimitListener(ln, maxOpsConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("health and metrics listener stopped", "error", err)
 		}
 	}()
 	log.Info("serving health and metrics", "addr", ln.Addr().String())
+	checkCtx, stopChecking := context.WithCancel(ctx)
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		checkIPRoyalToken(checkCtx, ipr, log)
+	}()
+	defer func() {
+		stopChecking()
+		<-checked
+	}()
 
 	var journal bot.Journal
 	if cfg.AuditChannel != "" {
@@ -120,10 +134,80 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	return nil
 }
 
+// The listener for /healthz, /readyz and /metrics is bounded: Prometheus
+// and the kubelet need a few connections, and nobody needs hundreds.
+const (
+	// maxOpsConns bounds open connections (with netutil.LimitListener):
+	// about 20 KiB each, so they stay under 6 MiB.
+	maxOpsConns = 256
+	// Above shedIdleAbove open connections, a connection that goes idle is
+	// closed at once instead of kept alive, so a crowd of idle ones cannot
+	// hold the limit and leave the kubelet's probes waiting.
+	shedIdleAbove  = maxOpsConns / 2
+	opsIdleTimeout = 15 * time.Second
+)
+
+// opsServer is the HTTP server of the health and metrics listener, with
+// every timeout set: a slow or idle client is closed, never kept.
+func opsServer(h http.Handler) *http.Server {
+	var open atomic.Int64
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       opsIdleTimeout,
+		MaxHeaderBytes:    16 << 10,
+		ConnState: func(c net.Conn, state http.ConnState) {
+			switch state {
+			case http.StateNew:
+				open.Add(1)
+			case http.StateClosed, http.StateHijacked:
+				open.Add(-1)
+			case http.StateIdle:
+				if open.Load() > shedIdleAbove {
+					_ = c.Close()
+				}
+			}
+		},
+	}
+}
+
+// checkIPRoyalToken asks IPRoyal once, at start, whether it accepts the
+// token, so a wrong one is found before the first reset. IPRoyal's answer
+// also sets sessionbot_iproyal_token_valid. Readiness does not depend on
+// it: IPRoyal is not ours, and the bot still answers help and refusals.
+func checkIPRoyalToken(ctx context.Context, ipr *iproyal.Client, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err := ipr.Me(ctx)
+	switch {
+	case ctx.Err() != nil: // sessionbot is stopping
+	case err == nil:
+		log.Info("IPRoyal accepts IPROYAL_API_TOKEN")
+	case errors.Is(err, iproyal.ErrUnauthorized):
+		log.Error("IPRoyal refused IPROYAL_API_TOKEN: every reset will fail until it is fixed; check the token in the IPRoyal dashboard, and that API access is enabled on the account", "error", err)
+	default:
+		log.Warn("could not check IPROYAL_API_TOKEN with IPRoyal at start; resets will tell", "error", err)
+	}
+}
+
+// heartbeat is what /healthz asks: whether the event loop still turns.
+type heartbeat interface {
+	Healthy() (ok bool, last time.Time)
+}
+
 // opsHandler serves /healthz, /readyz and /metrics.
-func opsHandler(sl *slack.Slack, reg *prometheus.Registry) http.Handler {
+func opsHandler(sl interface {
+	heartbeat
+	Ready() bool
+}, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if ok, last := sl.Healthy(); !ok {
+			http.Error(w, fmt.Sprintf("stuck: the Slack event loop last turned %s ago", time.Since(last).Round(time.Second)), http.StatusServiceUnavailable)
+			return
+		}
 		_, _ = io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {

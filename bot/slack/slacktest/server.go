@@ -229,6 +229,7 @@ type Server struct {
 	hellos       int
 	envelopes    int
 	pingInterval time.Duration
+	afterHello   *string // if set, each connection is closed right after its hello, with this disconnect reason ("": without a word)
 	acks         []Ack
 	messages     []Message
 	current      map[string]*Message // by channel and ts: as it is now, updates applied
@@ -307,6 +308,22 @@ func (s *Server) SetPingInterval(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pingInterval = d
+}
+
+// CloseAfterHello makes every new connection end right after its hello:
+// with a disconnect message giving reason, or, when reason is empty,
+// without a word, as Slack does to an app over its connection limit.
+func (s *Server) CloseAfterHello(reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterHello = &reason
+}
+
+// StopClosingAfterHello undoes CloseAfterHello.
+func (s *Server) StopClosingAfterHello() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterHello = nil
 }
 
 // SetUsergroup sets the members usergroups.users.list returns for group.
@@ -624,6 +641,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	s.conns = append(s.conns, c)
 	n := len(s.conns)
 	interval := s.pingInterval
+	afterHello := s.afterHello
 	s.mu.Unlock()
 
 	err = c.write(map[string]any{
@@ -640,6 +658,12 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if err == nil {
 		s.emit(Event{Kind: EventHello, At: time.Now()})
+	}
+	if afterHello != nil {
+		if *afterHello != "" {
+			_ = c.write(map[string]any{"type": "disconnect", "reason": *afterHello, "debug_info": map[string]any{"host": "slacktest"}})
+		}
+		_ = ws.Close()
 	}
 
 	go s.ping(c, interval)
