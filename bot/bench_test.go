@@ -76,6 +76,9 @@ type nopIPRoyal struct{}
 func (nopIPRoyal) FindSubuser(context.Context, string) (iproyal.Subuser, error) {
 	return iproyal.Subuser{}, nil
 }
+func (nopIPRoyal) SearchSubusers(context.Context, string, int) ([]iproyal.Subuser, int, error) {
+	return nil, 0, nil
+}
 func (nopIPRoyal) ResetSessions(context.Context, []string) error { return nil }
 func (nopIPRoyal) Me(context.Context) (iproyal.Account, error)   { return iproyal.Account{}, nil }
 

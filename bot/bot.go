@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +61,9 @@ type Click struct {
 // IPRoyal is what the core needs from the IPRoyal client.
 type IPRoyal interface {
 	SubuserFinder
+	// SearchSubusers returns the first limit sub-users whose username
+	// contains search, and how many there are.
+	SearchSubusers(ctx context.Context, search string, limit int) ([]iproyal.Subuser, int, error)
 	ResetSessions(ctx context.Context, hashes []string) error
 	Me(ctx context.Context) (iproyal.Account, error)
 }
@@ -85,6 +87,8 @@ const (
 	OutcomeBusy         Outcome = "busy"
 	OutcomeStatus       Outcome = "status"
 	OutcomeStatusFailed Outcome = "status_failed"
+	OutcomeFound        Outcome = "found"
+	OutcomeFindFailed   Outcome = "find_failed"
 	OutcomeRateLimited  Outcome = "rate_limited"
 	OutcomeConfirmAsked Outcome = "confirmation_requested"
 	OutcomeCancelled    Outcome = "cancelled"
@@ -141,6 +145,10 @@ type Config struct {
 	// ConfirmKey signs confirmations. Every replica must have the same key;
 	// when it is empty a random one is made, which suits a single process.
 	ConfirmKey []byte
+	// TokenLimit bounds a confirmation's token, what the transport's
+	// buttons carry; default MaxTokenLen (Slack's). The shell holds tokens
+	// in memory and takes any length.
+	TokenLimit int
 	// RateLimitPerMinute bounds each user's commands; zero or less: no limit.
 	RateLimitPerMinute int
 	Now                func() time.Time
@@ -190,6 +198,9 @@ func New(cfg Config, auth *Authorizer, ipr IPRoyal, chat Chat) *Bot {
 	}
 	if cfg.ConfirmTTL <= 0 {
 		cfg.ConfirmTTL = 5 * time.Minute
+	}
+	if cfg.TokenLimit <= 0 {
+		cfg.TokenLimit = MaxTokenLen
 	}
 	if len(cfg.ConfirmKey) == 0 {
 		cfg.ConfirmKey = make([]byte, 32)
@@ -326,15 +337,12 @@ func (b *Bot) admit(r *request) bool {
 	return ok
 }
 
-func isHelpText(text string) bool {
-	words, dryRun := takeDryRun(SplitTargets(text))
-	return len(words) == 0 && !dryRun || (len(words) == 1 && isHelp(words[0]))
-}
+func isHelpText(text string) bool { return parseCommand(text).verb == verbHelp }
 
 func (b *Bot) handle(r *request) Outcome {
 	cmd := r.cmd
-	words, dryRun := takeDryRun(SplitTargets(cmd.Text))
-	if len(words) == 0 && !dryRun || (len(words) == 1 && isHelp(words[0])) {
+	c := parseCommand(cmd.Text)
+	if c.verb == verbHelp {
 		b.private(r, HelpMessage(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove))
 		return OutcomeHelp
 	}
@@ -347,22 +355,33 @@ func (b *Bot) handle(r *request) Outcome {
 		return OutcomeDenied
 	}
 
-	if len(words) == 1 && strings.EqualFold(words[0], "status") && !dryRun {
+	switch c.verb {
+	case verbStatus:
+		if len(c.extra) > 0 {
+			b.private(r, keywordAloneMessage(b.cfg.Command, "status", c.extra))
+			return OutcomeInvalid
+		}
 		return b.status(r)
+	case verbFind:
+		if c.search == "" || len(c.extra) > 0 {
+			b.private(r, findUsageMessage(b.cfg.Command))
+			return OutcomeInvalid
+		}
+		return b.find(r, c.search)
 	}
-	if len(words) == 0 {
+	if len(c.targets) == 0 {
 		b.private(r, noTargetsMessage(b.cfg.Command))
 		return OutcomeInvalid
 	}
-	if len(words) > b.cfg.MaxTargets {
-		b.private(r, tooManyMessage(len(words), b.cfg.MaxTargets))
+	if len(c.targets) > b.cfg.MaxTargets {
+		b.private(r, tooManyMessage(len(c.targets), b.cfg.MaxTargets))
 		return OutcomeTooMany
 	}
 	var finder SubuserFinder
 	if !b.cfg.DryRun {
 		finder = b.iproyal
 	}
-	targets, bad, err := ResolveTargets(r.work, finder, words)
+	targets, bad, err := resolve(r.work, finder, c.targets)
 	if err != nil {
 		r.err = err
 		b.private(r, lookupFailedMessage(r.id, err, stopping(r.work)))
@@ -372,13 +391,9 @@ func (b *Bot) handle(r *request) Outcome {
 		b.private(r, badTargetsMessage(bad))
 		return OutcomeInvalid
 	}
-	if len(targets) == 0 {
-		b.private(r, noTargetsMessage(b.cfg.Command))
-		return OutcomeInvalid
-	}
 	r.targets = targets
 
-	if dryRun {
+	if c.dryRun {
 		b.private(r, dryRunPreviewMessage(r.id, targets))
 		return OutcomeDryRun
 	}
@@ -387,6 +402,25 @@ func (b *Bot) handle(r *request) Outcome {
 	}
 	tell := func(ctx context.Context, m Message) error { return b.chat.Private(ctx, cmd, m) }
 	return b.execute(r, cmd.User, cmd.Channel, targets, tell, "")
+}
+
+// maxFound bounds the sub-users find shows.
+const maxFound = 20
+
+// find shows the requester the sub-users whose username contains text.
+func (b *Bot) find(r *request, text string) Outcome {
+	if b.cfg.DryRun {
+		b.private(r, message(":information_source: Dry run: IPRoyal is not called, so sub-users cannot be searched.", ""))
+		return OutcomeDryRun
+	}
+	subs, total, err := b.iproyal.SearchSubusers(r.work, text, maxFound)
+	if err != nil {
+		r.err = err
+		b.private(r, findFailedMessage(r.id, err, stopping(r.work)))
+		return OutcomeFindFailed
+	}
+	b.private(r, findMessage(b.cfg.Command, text, subs, total))
+	return OutcomeFound
 }
 
 // outcome is how a reset ended, and what the trail says of it.
@@ -582,11 +616,16 @@ func (b *Bot) askConfirmation(r *request, targets []Target) Outcome {
 		b.journal(r, &e)
 		p.Ref = e.Ref
 	}
-	tok, err := sealToken(b.cfg.ConfirmKey, p)
+	tok, err := sealToken(b.cfg.ConfirmKey, p, b.cfg.TokenLimit)
 	if err != nil {
 		r.err = err
-		b.private(r, tooManyToConfirmMessage(len(targets)))
-		return OutcomeTooMany
+		if errors.Is(err, errTokenTooBig) {
+			b.private(r, tooManyToConfirmMessage(len(targets)))
+			return OutcomeTooMany
+		}
+		b.log.ErrorContext(r.work, "could not make a confirmation", "request_id", r.id, "error", err)
+		b.private(r, message(":warning: Nothing was reset: sessionbot could not make the confirmation for this command.\n*What to do:* tell whoever runs sessionbot.", ""))
+		return OutcomeInvalid
 	}
 	b.private(r, confirmationMessage(r.id, targets, b.cfg.ConfirmTTL, tok))
 	return OutcomeConfirmAsked
@@ -705,34 +744,15 @@ func (b *Bot) forgetClick(tok string) {
 	delete(b.clicks, tok)
 }
 
-// takeDryRun removes the dry-run flag from words, wherever it is. Phones and
-// Macs turn "--" into a dash, so those spellings count too.
-func takeDryRun(words []string) ([]string, bool) {
-	found := false
-	out := words[:0]
-	for _, w := range words {
-		switch strings.ToLower(w) {
-		case "--dry-run", "—dry-run", "–dry-run", "--dryrun", "-n":
-			found = true
-			continue
-		}
-		out = append(out, w)
-	}
-	return out, found
-}
-
-func isHelp(w string) bool {
-	switch strings.ToLower(w) {
-	case "help", "-h", "--help", "?":
-		return true
-	}
-	return false
-}
-
 // The chat calls below are best effort: by the time they run, the decision
 // is made, so a failure is logged and the command goes on.
 
+// private answers the requester. Every private answer carries the request
+// ID, so that a screenshot can be matched to its log line.
 func (b *Bot) private(r *request, m Message) {
+	if m.Footer == "" {
+		m.Footer = requestContext(r.id)
+	}
 	if err := b.chat.Private(r.talk, r.cmd, m); err != nil {
 		b.log.WarnContext(r.talk, "private reply failed", "request_id", r.id, "user", r.cmd.User, "error", err)
 	}
@@ -760,6 +780,9 @@ func (b *Bot) link(channel, ts string) string {
 }
 
 func (b *Bot) replace(r *request, replyTo string, m Message) {
+	if m.Footer == "" {
+		m.Footer = requestContext(r.id)
+	}
 	if err := b.chat.Replace(r.talk, replyTo, m); err != nil {
 		b.log.WarnContext(r.talk, "replacing the confirmation failed", "request_id", r.id, "error", err)
 	}
@@ -791,7 +814,7 @@ func (b *Bot) audit(r *request) {
 	if r.err != nil {
 		attrs = append(attrs, slog.String("error", r.err.Error()))
 		switch r.outcome {
-		case OutcomeFailed, OutcomePostFailed, OutcomeLookupFailed, OutcomeUnknown, OutcomeNotRun, OutcomeClickFailed:
+		case OutcomeFailed, OutcomePostFailed, OutcomeLookupFailed, OutcomeUnknown, OutcomeNotRun, OutcomeClickFailed, OutcomeFindFailed:
 			level = slog.LevelError
 		}
 	}

@@ -20,10 +20,14 @@ import (
 // (1,600 bytes raw) fit. Wire format, before base64url:
 //
 //	version(1) expiry-unix-nanos(8) len+request-id len+user len+channel
-//	len+journal-ref count(1) count × hash(16) count × len+username (len 0: none) mac(16)
+//	len+journal-ref count(1) has-hash-bitmap(⌈count/8⌉) hash(16) for each
+//	target that has one, count × len+username (len 0: none) mac(16)
+//
+// A target without a hash (a dry run offline, which looks nothing up)
+// travels by its username.
 
 const (
-	tokenVersion = 3 // bump on any change of layout: old tokens must not parse as new
+	tokenVersion = 4 // bump on any change of layout: old tokens must not parse as new
 	macSize      = 16
 )
 
@@ -42,26 +46,31 @@ type pending struct {
 	Ref     string // the request's journal entry, if it has one
 }
 
-var errTokenInvalid = errors.New("confirmation token is invalid")
+var (
+	errTokenInvalid = errors.New("confirmation token is invalid")
+	// errTokenTooBig says the targets do not fit in a confirmation.
+	errTokenTooBig = errors.New("too many targets to confirm in one command")
+)
 
-// sealToken encodes and signs p. It drops the usernames if they do not
-// fit, and fails if even the hashes do not.
-func sealToken(key []byte, p pending) (string, error) {
+// sealToken encodes and signs p in at most limit characters. It drops the
+// usernames of targets that have a hash if they do not fit, and fails with
+// errTokenTooBig if even that does not.
+func sealToken(key []byte, p pending, limit int) (string, error) {
 	for _, withNames := range []bool{true, false} {
 		tok, err := encodeToken(key, p, withNames)
 		if err != nil {
 			return "", err
 		}
-		if len(tok) <= MaxTokenLen {
+		if len(tok) <= limit {
 			return tok, nil
 		}
 	}
-	return "", fmt.Errorf("%d targets do not fit in a confirmation", len(p.Targets))
+	return "", fmt.Errorf("%d targets: %w", len(p.Targets), errTokenTooBig)
 }
 
 func encodeToken(key []byte, p pending, withNames bool) (string, error) {
 	if len(p.ID) > 255 || len(p.User) > 255 || len(p.Channel) > 255 || len(p.Ref) > 255 || len(p.Targets) > 255 {
-		return "", errors.New("request too large to confirm")
+		return "", errTokenTooBig
 	}
 	b := make([]byte, 0, 64+len(p.Targets)*24)
 	b = append(b, tokenVersion)
@@ -75,7 +84,17 @@ func encodeToken(key []byte, p pending, withNames bool) (string, error) {
 	b = append(b, byte(len(p.Ref)))
 	b = append(b, p.Ref...)
 	b = append(b, byte(len(p.Targets)))
+	bitmap := make([]byte, (len(p.Targets)+7)/8)
+	for i, t := range p.Targets {
+		if t.Hash != "" {
+			bitmap[i/8] |= 1 << (i % 8)
+		}
+	}
+	b = append(b, bitmap...)
 	for _, t := range p.Targets {
+		if t.Hash == "" {
+			continue
+		}
 		raw, err := iproyal.HashBytes(t.Hash)
 		if err != nil {
 			return "", err
@@ -84,8 +103,11 @@ func encodeToken(key []byte, p pending, withNames bool) (string, error) {
 	}
 	for _, t := range p.Targets {
 		name := t.Username
-		if !withNames || len(name) > 255 {
+		if t.Hash != "" && !withNames {
 			name = ""
+		}
+		if len(name) > 255 {
+			return "", errTokenTooBig
 		}
 		b = append(b, byte(len(name)))
 		b = append(b, name...)
@@ -126,13 +148,22 @@ func openToken(key []byte, tok string) (pending, error) {
 	p.Ref = r.string()
 	n := int(r.byte())
 	p.Targets = make([]Target, n)
+	bitmap := r.take((n + 7) / 8)
 	for i := range n {
-		var raw [16]byte
-		copy(raw[:], r.take(16))
-		p.Targets[i].Hash = iproyal.HashFromBytes(raw)
+		if bitmap[i/8]&(1<<(i%8)) != 0 {
+			var raw [16]byte
+			copy(raw[:], r.take(16))
+			p.Targets[i].Hash = iproyal.HashFromBytes(raw)
+		}
+	}
+	if n%8 != 0 && bitmap[n/8]>>(n%8) != 0 {
+		r.bad = true // bits past the last target: not what sealToken wrote
 	}
 	for i := range n {
 		p.Targets[i].Username = r.string()
+		if p.Targets[i].Hash == "" && p.Targets[i].Username == "" {
+			r.bad = true
+		}
 	}
 	if r.bad || len(r.b) != 0 {
 		return p, errTokenInvalid

@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,7 +30,7 @@ func TestTokenRoundTrip(t *testing.T) {
 	}{{1, true, true}, {11, true, true}, {60, true, true}, {100, false, false}, {100, true, false}} {
 		t.Run(fmt.Sprintf("%d targets, names %v", tt.n, tt.names), func(t *testing.T) {
 			p := pending{ID: "a1b2c3d4", User: "U0ALICE", Channel: "C0GENERAL", Targets: manyTargets(tt.n, tt.names), Expires: time.Unix(1764158700, 123)}
-			tok, err := sealToken(testKey, p)
+			tok, err := sealToken(testKey, p, MaxTokenLen)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +53,7 @@ func TestTokenRoundTrip(t *testing.T) {
 }
 
 func TestTamperedTokensAreRefused(t *testing.T) {
-	tok, err := sealToken(testKey, pending{User: "U0ALICE", Channel: "C1", Targets: manyTargets(12, true), Expires: time.Now()})
+	tok, err := sealToken(testKey, pending{User: "U0ALICE", Channel: "C1", Targets: manyTargets(12, true), Expires: time.Now()}, MaxTokenLen)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestTamperedTokensAreRefused(t *testing.T) {
 }
 
 func FuzzOpenToken(f *testing.F) {
-	tok, _ := sealToken(testKey, pending{User: "U1", Channel: "C1", Targets: manyTargets(3, true), Expires: time.Unix(0, 0)})
+	tok, _ := sealToken(testKey, pending{User: "U1", Channel: "C1", Targets: manyTargets(3, true), Expires: time.Unix(0, 0)}, MaxTokenLen)
 	f.Add(tok)
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -84,4 +85,28 @@ func FuzzOpenToken(f *testing.F) {
 			t.Fatalf("an unsigned token opened: %+v", p)
 		}
 	})
+}
+
+// A dry run offline looks nothing up: its targets travel by username, and
+// a confirmation of them works like any other.
+func TestTokenCarriesTargetsWithoutHashes(t *testing.T) {
+	targets := []Target{{Username: "scraper-eu"}, {Hash: "01H7YCG0R9GYY1YCPS2S4QA6WB"}, {Hash: "01HQ5K3P97DY8EX9Y90YT1K6XA", Username: "named"}}
+	tok, err := sealToken(testKey, pending{ID: "r", User: "U1", Channel: "C1", Targets: targets, Expires: time.Unix(1, 0)}, MaxTokenLen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := openToken(testKey, tok)
+	if err != nil || !slices.Equal(p.Targets, targets) {
+		t.Fatalf("opened %+v, %v", p.Targets, err)
+	}
+	long := make([]Target, 100)
+	for i := range long {
+		long[i] = Target{Username: fmt.Sprintf("%03d-%s", i, strings.Repeat("u", 60))}
+	}
+	if _, err := sealToken(testKey, pending{Targets: long, Expires: time.Unix(1, 0)}, MaxTokenLen); !errors.Is(err, errTokenTooBig) {
+		t.Errorf("100 long usernames in a button-sized token: %v, want errTokenTooBig", err)
+	}
+	if _, err := sealToken(testKey, pending{Targets: long, Expires: time.Unix(1, 0)}, 1<<20); err != nil {
+		t.Errorf("100 long usernames with no transport limit: %v", err)
+	}
 }

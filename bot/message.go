@@ -174,13 +174,83 @@ func HelpMessage(command string, maxTargets, confirmAbove int) Message {
 	}
 	return message(fmt.Sprintf("*%[1]s* resets the sticky sessions of IPRoyal residential users, so their proxies get fresh exit IPs.\n"+
 		"• `%[1]s HASH [HASH...]` resets by residential user hash (26 characters, like `01H7YCG0R9GYY1YCPS2S4QA6WB`)\n"+
-		"• `%[1]s USERNAME [...]` resets by sub-user username; hashes and usernames can be mixed\n"+
+		"• `%[1]s USERNAME [...]` resets by sub-user username, matched exactly; hashes and usernames can be mixed\n"+
 		"• separate targets with spaces, commas or new lines; at most %[2]d at once%[3]s\n"+
+		"• `%[1]s find TEXT` lists the sub-users whose username contains TEXT, with their hashes\n"+
 		"• `%[1]s --dry-run TARGET...` shows you what would be reset, and resets nothing\n"+
 		"• `%[1]s status` shows the IPRoyal account's available traffic and sub-users\n"+
 		"• `%[1]s help` shows this\n"+
-		"A reset is announced in this channel and its result is replied in the announcement's thread.", command, maxTargets, confirm), "")
+		"A sub-user named like a keyword (`status`, `find`, `help`) is reset with `%[1]s -- status` or `%[1]s \"status\"`: "+
+		"a quoted word, or any word after `--`, is always a target.\n"+
+		"A word of 24 to 28 letters and digits that starts with a digit is taken for a mistyped hash and not looked up "+
+		"(sub-user usernames like that are vanishingly rare; quote one to look it up anyway).\n"+
+		"A reset is announced in this channel and its result is replied in the announcement's thread. "+
+		"Every request counts against your limit, this one included.", command, maxTargets, confirm), "")
 }
+
+// keywordAloneMessage refuses words after a keyword that takes none.
+func keywordAloneMessage(command, keyword string, extra []word) Message {
+	return message(fmt.Sprintf(":warning: Nothing was done: `%[2]s` takes nothing after it, and this has %[3]s more.\n"+
+		"*What to do:* to reset a sub-user named %[2]s, write `%[1]s -- %[2]s …` or quote it: `%[1]s \"%[2]s\" …`.",
+		command, keyword, plural(len(extra), "word", "words")), "")
+}
+
+func findUsageMessage(command string) Message {
+	return message(fmt.Sprintf(":warning: `%[1]s find` needs one piece of text, the part of a username to look for: `%[1]s find scraper`.", command), "")
+}
+
+func findFailedMessage(id string, err error, stopped bool) Message {
+	what, todo := describeFailure(err, opLookup)
+	if stopped {
+		what, todo = "sessionbot stopped (it is restarting) before IPRoyal answered.", "search again in a moment."
+	}
+	return message(":warning: sessionbot could not search the sub-users. "+what+"\n*What to do:* "+todo, requestContext(id))
+}
+
+// findMessage lists the sub-users a search found, as a table whose hashes
+// can be copied into a reset, with the reset ready to copy.
+func findMessage(command, text string, subs []iproyal.Subuser, total int) Message {
+	q := showInput(text)
+	if len(subs) == 0 {
+		return message(fmt.Sprintf(":mag: No sub-user's username contains %s.", q), "")
+	}
+	names := make([]string, len(subs))
+	width := len("USERNAME")
+	for i, s := range subs {
+		names[i] = s.Username
+		if !validUsername(names[i]) {
+			names[i] = escape(names[i])
+		}
+		width = max(width, utf8.RuneCountInString(names[i]))
+	}
+	var b strings.Builder
+	if total == 1 {
+		fmt.Fprintf(&b, ":mag: 1 sub-user has %s in its username:\n```\n", q)
+	} else {
+		fmt.Fprintf(&b, ":mag: %d sub-users have %s in their username:\n```\n", total, q)
+	}
+	fmt.Fprintf(&b, "%-*s  %-26s  %9s  %12s\n", width, "USERNAME", "HASH", "USED GB", "AVAILABLE GB")
+	hashes := make([]string, 0, len(subs))
+	for i, s := range subs {
+		fmt.Fprintf(&b, "%-*s  %-26s  %9s  %12s\n", width, names[i], escape(s.Hash), gb(s.TrafficUsed), gb(s.TrafficAvailable))
+		if _, err := iproyal.ParseHash(s.Hash); err == nil {
+			hashes = append(hashes, s.Hash)
+		}
+	}
+	b.WriteString("```")
+	if more := total - len(subs); more > 0 {
+		fmt.Fprintf(&b, "\n…and %d more: search for something longer to see them.", more)
+	}
+	switch {
+	case len(hashes) == 1:
+		fmt.Fprintf(&b, "\nTo reset this sub-user: `%s %s`", command, hashes[0])
+	case len(hashes) > 1:
+		fmt.Fprintf(&b, "\nTo reset these %d sub-users: `%s %s`", len(hashes), command, strings.Join(hashes, " "))
+	}
+	return message(b.String(), "")
+}
+
+func gb(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
 
 func rateLimitedMessage(perMinute int, retryIn time.Duration) Message {
 	return message(fmt.Sprintf(":hourglass: You have made %s in the last minute, the most allowed, so nothing was done. Every command counts, `help` included, and so does every click on a button.\n*What to do:* try again in %s.",

@@ -33,6 +33,11 @@ func TestGoldenMessages(t *testing.T) {
 	cli := entry(StateReset, "")
 	cli.Source, cli.User, cli.Channel, cli.Thread = SourceCLI, "ops@bastion", "", ""
 	b := New(Config{}, NewAuthorizer(policy, nil, nil), nil, linkChat{})
+	found := []iproyal.Subuser{
+		{Hash: "01HQ5K3P97DY8EX9Y90YT1K6XA", Username: "scraper-eu", TrafficUsed: 0.12, TrafficAvailable: 4.88},
+		{Hash: "01HQ5K3P97DY8EX9Y90YT1K6XC", Username: "scraper-eu-old", TrafficAvailable: 0.25},
+		{Hash: "01HQ5K3P97DY8EX9Y90YT1K6XD", Username: "scraper-us", TrafficUsed: 12.5, TrafficAvailable: 100},
+	}
 	longError := &iproyal.APIError{StatusCode: 503, Message: strings.Repeat("déjà vu <b>&amp; ", 40)}
 	tests := map[string]Message{
 		"help":                  HelpMessage("/reset-sessions", 100, 10),
@@ -87,6 +92,16 @@ func TestGoldenMessages(t *testing.T) {
 		"decided_elsewhere":     decidedElsewhereMessage("a1b2c3d4", entry(StateReset, ""), nil, "https://sessionbot-tests.slack.com/archives/C0GENERAL/p1764158400000001"),
 		"cancelled_elsewhere":   decidedElsewhereMessage("a1b2c3d4", entry(StateCancelled, ""), nil, ""),
 		"click_not_recorded":    clickNotRecordedMessage("a1b2c3d4"),
+		"find":                  findMessage("/reset-sessions", "scraper", found, 23),
+		"find_one":              findMessage("/reset-sessions", "scraper-eu", found[:1], 1),
+		"find_none":             findMessage("/reset-sessions", "<!here>", nil, 0),
+		"find_failed":           findFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}, false),
+		"find_usage":            findUsageMessage("/reset-sessions"),
+		"keyword_alone":         keywordAloneMessage("/reset-sessions", "status", []word{{text: "abc"}}),
+		"bad_targets_forgiving": badTargetsMessage([]BadTarget{
+			{Input: "01H7YCG0R9GYY1YCPS2S4QA6W", Reason: "probably a mistyped residential user hash: " + mistypedHash("01H7YCG0R9GYY1YCPS2S4QA6W")},
+			{Input: "scraper-e", Reason: "not a hash, and no sub-user has this username" + didYouMean([]string{"scraper-eu", "scraper-eu-old"})},
+		}),
 	}
 	for name, m := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -135,7 +150,7 @@ func longTargets(n int) []Target {
 // goldenToken is a confirmation token made with a fixed key and expiry.
 func goldenToken(t *testing.T, targets []Target) string {
 	tok, err := sealToken([]byte("golden-key"), pending{ID: "a1b2c3d4", User: "U0ALICE", Channel: "C0GENERAL", Targets: targets,
-		Expires: time.Date(2026, 11, 26, 12, 5, 0, 0, time.UTC)})
+		Expires: time.Date(2026, 11, 26, 12, 5, 0, 0, time.UTC)}, MaxTokenLen)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode"
 
 	"golang.org/x/sync/errgroup"
 
@@ -43,25 +42,6 @@ type SubuserFinder interface {
 // maxLookups bounds concurrent username lookups for one command.
 const maxLookups = 4
 
-// SplitTargets splits command text on spaces, commas and newlines and drops
-// repeats (hashes compared case-insensitively), keeping the first occurrence.
-func SplitTargets(text string) []string {
-	words := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })
-	seen := make(map[string]bool, len(words))
-	out := words[:0]
-	for _, w := range words {
-		key := w
-		if h, err := iproyal.ParseHash(w); err == nil {
-			key = h
-		}
-		if !seen[key] {
-			seen[key] = true
-			out = append(out, w)
-		}
-	}
-	return out
-}
-
 // validUsername says whether s could be a sub-user's username. It is
 // deliberately narrow: whatever passes is echoed back to Slack verbatim.
 func validUsername(s string) bool {
@@ -86,6 +66,14 @@ func validUsername(s string) bool {
 // and then the other results are meaningless: the first failure cancels the
 // lookups still running, and is the one reported.
 func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (targets []Target, bad []BadTarget, err error) {
+	ws := make([]word, len(words))
+	for i, w := range words {
+		ws[i] = word{text: w}
+	}
+	return resolve(ctx, finder, ws)
+}
+
+func resolve(ctx context.Context, finder SubuserFinder, words []word) (targets []Target, bad []BadTarget, err error) {
 	type slot struct {
 		t   Target
 		bad *BadTarget
@@ -93,9 +81,14 @@ func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (
 	slots := make([]slot, len(words))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxLookups)
-	for i, w := range words {
+	for i, lw := range words {
+		w := lw.text
 		if h, err := iproyal.ParseHash(w); err == nil {
 			slots[i].t = Target{Hash: h}
+			continue
+		}
+		if why := mistypedHash(w); why != "" && !lw.literal {
+			slots[i].bad = &BadTarget{Input: w, Reason: "probably a mistyped residential user hash: " + why}
 			continue
 		}
 		if !validUsername(w) {
@@ -111,7 +104,7 @@ func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (
 			var nf *iproyal.SubuserNotFoundError
 			switch {
 			case errors.As(err, &nf):
-				slots[i].bad = &BadTarget{Input: w, Reason: "not a hash, and no sub-user has this username"}
+				slots[i].bad = &BadTarget{Input: w, Reason: "not a hash, and no sub-user has this username" + didYouMean(nf.Suggestions)}
 			case err != nil:
 				return err
 			default:
@@ -143,6 +136,23 @@ func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (
 		}
 	}
 	return targets, bad, nil
+}
+
+// didYouMean offers the usernames IPRoyal's search found instead.
+func didYouMean(names []string) string {
+	var shown []string
+	for _, n := range names {
+		if validUsername(n) { // echoed verbatim: only what could be typed
+			shown = append(shown, "`"+n+"`")
+		}
+	}
+	switch len(shown) {
+	case 0:
+		return ""
+	case 1:
+		return "; did you mean " + shown[0] + "?"
+	}
+	return "; did you mean " + strings.Join(shown[:len(shown)-1], ", ") + " or " + shown[len(shown)-1] + "?"
 }
 
 // Hashes returns the targets' hashes in order.

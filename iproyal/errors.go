@@ -176,6 +176,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // SubuserNotFoundError says no sub-user has exactly the username asked for.
 type SubuserNotFoundError struct {
 	Username string
+	// Suggestions are usernames that contain it, closest first; at most 3.
+	Suggestions []string
 }
 
 func (e *SubuserNotFoundError) Error() string {

@@ -1,10 +1,12 @@
 package iproyal
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -25,7 +27,24 @@ type subuserPage struct {
 	Meta struct {
 		CurrentPage int `json:"current_page"`
 		LastPage    int `json:"last_page"`
+		Total       int `json:"total"`
 	} `json:"meta"`
+}
+
+// SearchSubusers returns the first limit sub-users whose username contains
+// search, and how many there are in all: one request, for a person
+// browsing. IPRoyal's own search matches substrings.
+func (c *Client) SearchSubusers(ctx context.Context, search string, limit int) (subs []Subuser, total int, err error) {
+	q := url.Values{"page": {"1"}, "per_page": {strconv.Itoa(limit)}, "search": {search}}
+	var p subuserPage
+	if err := c.do(ctx, http.MethodGet, "/residential-subusers", q, nil, &p); err != nil {
+		return nil, 0, err
+	}
+	subs = p.Data
+	if len(subs) > limit { // a server that ignores per_page
+		subs = subs[:limit]
+	}
+	return subs, max(p.Meta.Total, len(p.Data)), nil
 }
 
 // ListSubusers returns every sub-user whose username contains search (all of
@@ -51,10 +70,14 @@ func (c *Client) ListSubusers(ctx context.Context, search string) ([]Subuser, er
 	}
 }
 
+// maxSuggestions bounds the usernames a miss suggests.
+const maxSuggestions = 3
+
 // FindSubuser returns the sub-user whose username is exactly username.
 // IPRoyal's search matches substrings, so "scraper-eu" also finds
 // "scraper-eu-old"; only an exact match counts. When there is none the error
-// is a *SubuserNotFoundError.
+// is a *SubuserNotFoundError, with the closest usernames the same search
+// found, if any.
 func (c *Client) FindSubuser(ctx context.Context, username string) (Subuser, error) {
 	subs, err := c.ListSubusers(ctx, username)
 	if err != nil {
@@ -65,5 +88,17 @@ func (c *Client) FindSubuser(ctx context.Context, username string) (Subuser, err
 			return s, nil
 		}
 	}
-	return Subuser{}, &SubuserNotFoundError{Username: username}
+	return Subuser{}, &SubuserNotFoundError{Username: username, Suggestions: suggest(subs, maxSuggestions)}
+}
+
+// suggest picks the n shortest usernames of subs, the closest to what was
+// searched since each contains it.
+func suggest(subs []Subuser, n int) []string {
+	names := make([]string, 0, len(subs))
+	for _, s := range subs {
+		names = append(names, s.Username)
+	}
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
+	names = slices.Compact(names)
+	return names[:min(n, len(names))]
 }

@@ -6,11 +6,14 @@ package shell
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
 	"sync"
+
+	"golang.org/x/term"
 
 	"github.com/sessionbot/sessionbot/bot"
 )
@@ -18,10 +21,6 @@ import (
 // Shell is a bot.Chat that prints, as readable text, what the bot would post in
 // Slack. It lets people try sessionbot, and its access rules, without Slack.
 type Shell struct {
-	// Prompt is printed before each command is read; empty when the input
-	// is not a terminal.
-	Prompt string
-
 	mu      sync.Mutex
 	out     io.Writer
 	n       int
@@ -119,24 +118,108 @@ func (s *Shell) takePending() string {
 	return tok
 }
 
-// Run reads command lines ("/reset-sessions a b", or just "a b") from
-// in and handles each as user in channel, until in ends or ctx is done. A
-// confirmation becomes a yes/no question answered on the next line.
-func Run(ctx context.Context, b *bot.Bot, sh *Shell, in io.Reader, user, channel string) error {
-	sc := bufio.NewScanner(in)
+// Input is where the shell reads: a terminal, with line editing and
+// history, or a pipe, line by line.
+type Input interface {
+	// Command reads the next command line; io.EOF at the end.
+	Command() (string, error)
+	// Answer asks question and reads the answer on the next line.
+	Answer(question string) (string, error)
+	// Clear clears the screen, where there is one.
+	Clear()
+}
+
+// Pipe reads lines from r, writing questions to out: no prompt before a
+// command, so that a transcript reads cleanly.
+func Pipe(r io.Reader, out io.Writer) Input {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	fmt.Fprint(sh.out, sh.Prompt)
-	for sc.Scan() {
+	return &pipe{sc: sc, out: out}
+}
+
+type pipe struct {
+	sc  *bufio.Scanner
+	out io.Writer
+}
+
+func (p *pipe) Command() (string, error) {
+	if p.sc.Scan() {
+		return p.sc.Text(), nil
+	}
+	if err := p.sc.Err(); err != nil {
+		return "", err
+	}
+	return "", io.EOF
+}
+
+func (p *pipe) Answer(question string) (string, error) {
+	fmt.Fprint(p.out, question)
+	line, err := p.Command()
+	fmt.Fprintln(p.out)
+	return line, err
+}
+
+func (p *pipe) Clear() {}
+
+// Terminal reads from a terminal in raw mode with x/term's line editor:
+// arrows move and recall history, Ctrl-D or Ctrl-C ends. Print through t
+// too, so that output and the line being edited do not mix.
+func Terminal(t *term.Terminal) Input { return &terminal{t: t} }
+
+type terminal struct{ t *term.Terminal }
+
+func (t *terminal) Command() (string, error) {
+	t.t.SetPrompt("> ")
+	return t.t.ReadLine()
+}
+
+func (t *terminal) Answer(question string) (string, error) {
+	t.t.SetPrompt(question)
+	history := t.t.History
+	t.t.History = noHistory{} // a yes or no is not worth recalling
+	defer func() { t.t.History = history }()
+	return t.t.ReadLine()
+}
+
+func (t *terminal) Clear() { _, _ = io.WriteString(t.t, "\x1b[H\x1b[2J") }
+
+type noHistory struct{}
+
+func (noHistory) Add(string)    {}
+func (noHistory) Len() int      { return 0 }
+func (noHistory) At(int) string { return "" }
+
+// Run reads command lines ("/reset-sessions a b", or just "a b") from in
+// and handles each as user in channel, until in ends, quit or exit, or ctx
+// is done. A confirmation becomes a yes/no question, and only the next
+// line answers it.
+func Run(ctx context.Context, b *bot.Bot, sh *Shell, in Input, user, channel string) error {
+	for {
+		raw, err := in.Command()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			fmt.Fprint(sh.out, sh.Prompt)
-			continue
-		}
+		line := strings.TrimSpace(raw)
 		if rest, ok := strings.CutPrefix(line, b.Command()); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-			line = rest
+			line = strings.TrimSpace(rest)
+		}
+		switch strings.ToLower(line) {
+		case "":
+			continue
+		case "quit", "exit":
+			return nil
+		case "clear":
+			in.Clear()
+			continue
+		case "y", "yes", "n", "no":
+			sh.say("Nothing is waiting for a yes or no. To reset a sub-user with that name, write -- " + line + ".")
+			continue
 		}
 		cmd := bot.Command{User: user, Channel: channel, Text: line}
 		if answer, done := b.Triage(cmd); done {
@@ -145,25 +228,32 @@ func Run(ctx context.Context, b *bot.Bot, sh *Shell, in io.Reader, user, channel
 			b.Handle(ctx, cmd)
 		}
 		if tok := sh.takePending(); tok != "" {
-			sh.confirm(ctx, b, sc, tok, user, channel)
+			if err := sh.confirm(ctx, b, in, tok, user, channel); err != nil {
+				return err
+			}
 		}
-		fmt.Fprint(sh.out, sh.Prompt)
 	}
-	return sc.Err()
+}
+
+// say prints a line of the shell's own.
+func (s *Shell) say(line string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fmt.Fprintln(s.out, line)
 }
 
 // confirm asks the confirmation as a yes/no question and clicks the answer.
-func (sh *Shell) confirm(ctx context.Context, b *bot.Bot, sc *bufio.Scanner, tok, user, channel string) {
-	fmt.Fprint(sh.out, "Confirm? [y/N] ")
-	answer := ""
-	if sc.Scan() {
-		answer = strings.ToLower(strings.TrimSpace(sc.Text()))
+func (sh *Shell) confirm(ctx context.Context, b *bot.Bot, in Input, tok, user, channel string) error {
+	answer, err := in.Answer("Confirm? [y/N] ")
+	if err != nil && !errors.Is(err, io.EOF) {
+		return err
 	}
-	fmt.Fprintln(sh.out)
+	answer = strings.ToLower(strings.TrimSpace(answer))
 	click := bot.Click{User: user, Channel: channel, Token: tok, Confirm: answer == "y" || answer == "yes"}
 	if m, done := b.TriageClick(click); done {
 		_ = sh.Private(ctx, bot.Command{User: user, Channel: channel}, m)
-		return
+		return nil
 	}
 	b.HandleClick(ctx, click)
+	return nil
 }

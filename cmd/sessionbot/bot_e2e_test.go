@@ -144,7 +144,9 @@ func TestBotRefusesBadTargets(t *testing.T) {
 	}{
 		{"malformed", hashA + " not_a-hash! 01H7YCG0R9", []string{"`not_a-hash!`", "`01H7YCG0R9`", "2 targets are not valid"}},
 		{"unknown username", hashA + " scraper", []string{"`scraper`", "no sub-user has this username"}},
-		{"hash with a bad letter", "01H7YCG0R9GYY1YCPS2S4QA6WU", []string{"no sub-user has this username"}},
+		{"hash with a bad letter", "01H7YCG0R9GYY1YCPS2S4QA6WU", []string{"probably a mistyped residential user hash", "`U` at position 26"}},
+		{"hash one character short", "01H7YCG0R9GYY1YCPS2S4QA6W", []string{"probably a mistyped residential user hash", "it has 25 characters, and a hash has 26"}},
+		{"username almost right", "scraper-e", []string{"`scraper-e`: not a hash, and no sub-user has this username; did you mean `scraper-eu` or `scraper-eu-old`?"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,6 +155,9 @@ func TestBotRefusesBadTargets(t *testing.T) {
 			assertContains(t, "reply", got.Text, tt.want...)
 			if n := h.ipr.Count("DELETE", "/sessions"); n != 0 {
 				t.Errorf("%d resets sent", n)
+			}
+			if strings.Contains(tt.name, "hash") && h.ipr.Count("GET", "/residential-subusers") != 0 {
+				t.Error("a mistyped hash was looked up as a username")
 			}
 			if n := len(h.slack.Messages()); n != 0 {
 				t.Errorf("%d channel messages for a refused command", n)

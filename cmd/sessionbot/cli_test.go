@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -70,8 +71,13 @@ func TestBadConfigurationStopsAtStart(t *testing.T) {
 			if r.err == nil || exitCode(r.err) != 2 {
 				t.Fatalf("err = %v (exit %d), want a usage error", r.err, exitCode(r.err))
 			}
-			if !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
-				t.Errorf("stderr = %q, want one line containing %q", r.stderr, tt.want)
+			// One log line, in LOG_FORMAT (JSON by default), like every other.
+			var line map[string]any
+			if err := json.Unmarshal([]byte(r.stderr), &line); err != nil || strings.Count(r.stderr, "\n") != 1 {
+				t.Fatalf("stderr = %q, want one JSON line", r.stderr)
+			}
+			if msg, _ := line["error"].(string); line["level"] != "ERROR" || !strings.Contains(msg, tt.want) {
+				t.Errorf("stderr = %q, want an ERROR line whose error contains %q", r.stderr, tt.want)
 			}
 			assertNoSecrets(t, r.stderr+r.stdout)
 		})
@@ -313,13 +319,17 @@ func TestResetFailures(t *testing.T) {
 		exit     int
 		want     string
 		requests int
+		audit    bool // it reached the core, which logs every request
 	}{
 		{name: "no targets", args: nil, exit: 2, want: "reset needs at least one TARGET"},
-		{name: "bad hash", args: []string{hashA, "<@U1>"}, exit: 2, want: `"<@U1>" is not a residential user hash`},
+		{name: "bad hash", args: []string{hashA, "<@U1>"}, exit: 2, want: `"<@U1>" is not a residential user hash`, audit: true},
 		{name: "unknown flag", args: []string{"--force", hashA}, exit: 2, want: `unknown flag "--force"`},
 		{name: "no token", env: func(s *iproyaltest.Server) map[string]string { return map[string]string{"IPROYAL_API_URL": s.URL} },
 			args: []string{hashA}, exit: 2, want: "IPROYAL_API_TOKEN is not set"},
-		{name: "unknown username", args: []string{"ghost"}, exit: 1, want: `"ghost" is not a hash, and no sub-user has this username`, requests: 1},
+		{name: "unknown username", args: []string{"ghost"}, exit: 2, want: `"ghost" is not a hash, and no sub-user has this username`, requests: 1},
+		{name: "every bad target", args: []string{"nosuch1", "nosuch2", "bad!"}, exit: 2, requests: 2,
+			want: `3 targets are not valid: "nosuch1" is not a hash, and no sub-user has this username; "nosuch2" is not a hash, and no sub-user has this username; "bad!" is not a residential user hash`},
+		{name: "a sub-user named like a flag", args: []string{"--", "--force"}, exit: 2, want: `"--force" is not a hash, and no sub-user has this username`, requests: 1},
 		{name: "401", script: []iproyaltest.Response{{Status: 401, Body: `{"message":"Unauthenticated."}`}}, args: []string{hashA}, exit: 1,
 			want: "reset failed: iproyal: DELETE /sessions: 401 Unauthorized: Unauthenticated.; check IPROYAL_API_TOKEN", requests: 1},
 		{name: "422", script: []iproyaltest.Response{{Status: 422, Body: `{"errors":{"residential_user_hashes.0":["The selected hash is invalid."]}}`}}, args: []string{hashA}, exit: 1,
@@ -350,7 +360,7 @@ func TestResetFailures(t *testing.T) {
 				t.Errorf("stderr = %q, want a last line containing %q", r.stderr, tt.want)
 			}
 			audits := 0
-			if tt.requests > 0 {
+			if tt.requests > 0 || tt.audit {
 				audits = 1
 			}
 			if n := strings.Count(r.stderr, `"msg":"command"`); n != audits || len(lines) != 1+audits {
@@ -442,5 +452,36 @@ func TestLoggerMasksResponseURLs(t *testing.T) {
 	log.Warn("private reply failed", "error", fmt.Errorf(`failed to post webhook: Post "https://hooks.slack.com/commands/T0/123/abcDEF": dial tcp: i/o timeout`), "token", botToken)
 	if strings.Contains(out.String(), "abcDEF") || strings.Contains(out.String(), botToken) || !strings.Contains(out.String(), "[response_url]") {
 		t.Errorf("log line = %s", out.String())
+	}
+}
+
+// TestREADMEVariablesMatchTheConfig: the README's variable table lists
+// every variable the program reads, with the default it really has.
+func TestREADMEVariablesMatchTheConfig(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{} // variable: its default cell
+	for _, line := range strings.Split(string(readme), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		rows[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[2])
+	}
+	typ := reflect.TypeFor[config]()
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		key, def := f.Tag.Get("envconfig"), f.Tag.Get("default")
+		cell, ok := rows[key]
+		switch {
+		case !ok:
+			t.Errorf("README.md does not document %s", key)
+		case def != "" && cell != "`"+def+"`":
+			t.Errorf("README.md gives %s the default %s; it is `%s`", key, cell, def)
+		case def == "" && strings.HasPrefix(cell, "`"):
+			t.Errorf("README.md gives %s the default %s; it has none", key, cell)
+		}
 	}
 }

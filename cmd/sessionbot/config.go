@@ -3,41 +3,47 @@ package main
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
 )
 
-// config is everything sessionbot reads from its environment.
+// config is everything sessionbot reads from its environment. The desc
+// tags are what `sessionbot help` lists; README.md says more.
 type config struct {
-	SlackAppToken     string        `envconfig:"SLACK_APP_TOKEN"`
-	SlackBotToken     string        `envconfig:"SLACK_BOT_TOKEN"`
-	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN"`
-	AllowedUsers      []string      `envconfig:"ALLOWED_USERS"`
-	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS"`
-	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS"`
-	AuditChannel      string        `envconfig:"AUDIT_CHANNEL"`
-	SlashCommand      string        `envconfig:"SLASH_COMMAND" default:"/reset-sessions"`
-	MaxHashes         int           `envconfig:"MAX_HASHES" default:"100"`
-	MaxConcurrent     int           `envconfig:"MAX_CONCURRENT" default:"100"`
-	SlackAPIURL       string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/"`
-	IPRoyalAPIURL     string        `envconfig:"IPROYAL_API_URL" default:"https://resi-api.iproyal.com/v1"`
-	IPRoyalTimeout    time.Duration `envconfig:"IPROYAL_TIMEOUT" default:"10s"`
-	HTTPAddr          string        `envconfig:"HTTP_ADDR" default:":8080"`
-	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info"`
-	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json"`
-	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s"`
-	CommandTimeout    time.Duration `envconfig:"COMMAND_TIMEOUT" default:"2m"`
-	ConfirmAbove      int           `envconfig:"CONFIRM_ABOVE" default:"10"`
-	ConfirmTTL        time.Duration `envconfig:"CONFIRM_TTL" default:"5m"`
-	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET"`
-	RateLimit         int           `envconfig:"RATE_LIMIT_PER_MINUTE" default:"10"`
+	SlackAppToken     string        `envconfig:"SLACK_APP_TOKEN" desc:"app-level token for Socket Mode (xapp-...); the bot needs it"`
+	SlackBotToken     string        `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-...); the bot needs it, reset uses it to journal"`
+	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN" desc:"IPRoyal API token; needed but by shell --dry-run"`
+	AllowedUsers      []string      `envconfig:"ALLOWED_USERS" desc:"Slack user IDs allowed to reset, comma-separated"`
+	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS" desc:"user group IDs (S...) whose members are allowed"`
+	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS" desc:"if set, the only channel IDs the command works in"`
+	AuditChannel      string        `envconfig:"AUDIT_CHANNEL" desc:"channel ID for the audit trail and the journal"`
+	SlashCommand      string        `envconfig:"SLASH_COMMAND" default:"/reset-sessions" desc:"the command the bot answers"`
+	MaxHashes         int           `envconfig:"MAX_HASHES" default:"100" desc:"most targets in one command"`
+	MaxConcurrent     int           `envconfig:"MAX_CONCURRENT" default:"100" desc:"most commands handled at once"`
+	SlackAPIURL       string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base"`
+	IPRoyalAPIURL     string        `envconfig:"IPROYAL_API_URL" default:"https://resi-api.iproyal.com/v1" desc:"IPRoyal residential API base"`
+	IPRoyalTimeout    time.Duration `envconfig:"IPROYAL_TIMEOUT" default:"10s" desc:"timeout of each IPRoyal request (3 attempts)"`
+	HTTPAddr          string        `envconfig:"HTTP_ADDR" default:":8080" desc:"listener for /healthz, /readyz and /metrics"`
+	LogLevel          string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogFormat         string        `envconfig:"LOG_FORMAT" default:"json" desc:"json, or text for people"`
+	ShutdownTimeout   time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"25s" desc:"how long commands in flight may finish after SIGTERM"`
+	CommandTimeout    time.Duration `envconfig:"COMMAND_TIMEOUT" default:"2m" desc:"the most one command may take"`
+	ConfirmAbove      int           `envconfig:"CONFIRM_ABOVE" default:"10" desc:"commands with more targets wait for a Confirm click"`
+	ConfirmTTL        time.Duration `envconfig:"CONFIRM_TTL" default:"5m" desc:"how long a confirmation can be clicked (at most 30m)"`
+	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET" desc:"key (32+ characters) signing confirmations; default derived from SLACK_BOT_TOKEN"`
+	RateLimit         int           `envconfig:"RATE_LIMIT_PER_MINUTE" default:"10" desc:"requests per user per minute, per replica; 0: no limit"`
 }
 
 // envMu serialises loadConfig's use of the process environment.
@@ -72,9 +78,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}()
 	}
 	if err := envconfig.Process("", &cfg); err != nil {
-		// envconfig's message names the variable and the bad value; none of
-		// the typed (non-string) variables is a secret.
-		return cfg, err
+		return cfg, plainWords(err)
 	}
 	cfg.AllowedUsers = cleanList(cfg.AllowedUsers)
 	cfg.AllowedUsergroups = cleanList(cfg.AllowedUsergroups)
@@ -115,10 +119,53 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.LogFormat != "json" && cfg.LogFormat != "text" {
 		return cfg, fmt.Errorf("LOG_FORMAT must be json or text, not %q", cfg.LogFormat)
 	}
+	if err := checkAddr(cfg.HTTPAddr); err != nil {
+		return cfg, err
+	}
 	if !strings.HasSuffix(cfg.SlackAPIURL, "/") {
 		cfg.SlackAPIURL += "/" // slack-go appends method names to it
 	}
 	return cfg, nil
+}
+
+// plainWords says what envconfig could not parse in words a person can
+// act on: the variable, the form it takes, and what it got. None of the
+// typed (non-string) variables is a secret, so the value can be shown.
+func plainWords(err error) error {
+	var pe *envconfig.ParseError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	form := "a " + pe.TypeName
+	switch pe.TypeName {
+	case "int":
+		form = "a whole number"
+	case "Duration", "time.Duration":
+		form = "a duration, like 10s, 2m or 1h30m"
+	case "bool":
+		form = "true or false"
+	}
+	return fmt.Errorf("%s must be %s, got %q", pe.KeyName, form, pe.Value)
+}
+
+// checkAddr checks HTTP_ADDR before anything listens on it, or connects.
+func checkAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if n, perr := strconv.Atoi(port); err == nil && (perr != nil || n < 0 || n > 65535) {
+		err = errors.New("bad port")
+	}
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR must be host:port or :port, like :8080 or 127.0.0.1:8080, got %q", addr)
+	}
+	return nil
+}
+
+// variables lists every variable, its default and what it does, for help.
+func variables(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 1, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
+	_ = envconfig.Usagef("", &config{}, tw, "{{range .}}{{usage_key .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}")
+	_ = tw.Flush()
 }
 
 func cleanList(in []string) []string {

@@ -42,7 +42,11 @@ func runReset(ctx context.Context, args []string, getenv func(string) string, st
 	if err := rejectFlags(args); err != nil {
 		return err
 	}
-	words := bot.SplitTargets(strings.Join(args, " "))
+	var words []string
+	for _, a := range operands(args) {
+		words = append(words, bot.SplitTargets(a)...)
+	}
+	words = bot.SplitTargets(strings.Join(words, " "))
 	if len(words) == 0 {
 		return usagef("reset needs at least one TARGET (a residential user hash or a sub-user username)")
 	}
@@ -52,10 +56,6 @@ func runReset(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if len(words) > cfg.MaxHashes {
 		return usagef("%d targets is more than MAX_HASHES (%d); split them over several runs", len(words), cfg.MaxHashes)
-	}
-	// Refuse malformed targets before anything reaches IPRoyal.
-	if _, bad, _ := bot.ResolveTargets(ctx, nil, words); len(bad) > 0 {
-		return usagef("nothing was reset: %s", describeBad(bad))
 	}
 	if err := cfg.validateIPRoyal(); err != nil {
 		return usagef("%v", err)
@@ -81,7 +81,7 @@ func runReset(ctx context.Context, args []string, getenv func(string) string, st
 	case bot.OutcomeLookupFailed:
 		return fmt.Errorf("nothing was reset: looking up sub-users: %w; %s", res.Err, hint(res.Err))
 	case bot.OutcomeInvalid:
-		return fmt.Errorf("nothing was reset: %s", describeBad(res.Bad))
+		return &inputError{"nothing was reset: " + describeBad(res.Bad)}
 	case bot.OutcomeDryRun:
 		fmt.Fprintf(stdout, "Dry run: no DELETE was sent. A real run would reset the sessions of %s:\n%s", count(len(res.Targets)), listTargets(res.Targets))
 		return nil
@@ -141,12 +141,17 @@ func listTargets(ts []bot.Target) string {
 	return b.String()
 }
 
+// describeBad lists every bad target, as Slack would: the reasons are
+// mrkdwn, read here as plain text.
 func describeBad(bad []bot.BadTarget) string {
 	parts := make([]string, len(bad))
 	for i, b := range bad {
-		parts[i] = fmt.Sprintf("%q is %s", b.Input, b.Reason)
+		parts[i] = fmt.Sprintf("%q is %s", b.Input, strings.ReplaceAll(b.Reason, "`", ""))
 	}
-	return strings.Join(parts, "; ")
+	if len(bad) == 1 {
+		return parts[0]
+	}
+	return fmt.Sprintf("%d targets are not valid: %s", len(bad), strings.Join(parts, "; "))
 }
 
 // hint says what to do about an IPRoyal failure.

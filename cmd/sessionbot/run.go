@@ -22,12 +22,59 @@ Usage:
   sessionbot shell [--dry-run] [--user U] [--channel C]
                                             try the bot's command handling in the terminal
   sessionbot reset [--dry-run] TARGET...    reset sessions once (TARGET: hash or sub-user username)
+  sessionbot find TEXT                      list the sub-users whose username contains TEXT
   sessionbot healthcheck                    probe /readyz on HTTP_ADDR; exit 0 when ready
   sessionbot version                        print the version
   sessionbot help                           show this help
 
-Configuration comes from the environment; see README.md for every variable.
+Each command's own help: sessionbot COMMAND --help.
+Exit codes: 0 done; 1 IPRoyal or Slack failed; 2 a mistake in the command,
+its targets or the configuration (nothing was done).
+
+Configuration comes from the environment:
+
 `
+
+// subcommands' own usage, for -h and --help.
+var subUsage = map[string]string{
+	"bot": `Usage: sessionbot [bot]
+
+Runs the Slack bot over Socket Mode until SIGTERM or SIGINT, then drains
+for SHUTDOWN_TIMEOUT. It is configured from the environment only: see
+sessionbot help for every variable.
+`,
+	"shell": `Usage: sessionbot shell [--dry-run] [--user U] [--channel C]
+
+Runs the bot's command handling on standard input and prints what it would
+post in Slack. Type commands as in Slack (/reset-sessions TARGET..., or just
+the targets), help, quit or exit; clear clears the screen.
+
+  --dry-run    never call IPRoyal: usernames are not looked up, nothing is reset
+  --user U     the Slack user ID you play (default U0SHELL)
+  --channel C  the channel ID you type in (default C0SHELL)
+`,
+	"reset": `Usage: sessionbot reset [--dry-run] [--] TARGET...
+
+Resets the sessions of the targets once, from the command line. A TARGET is
+a residential user hash or a sub-user's username; words after -- are
+targets whatever they look like. It writes the bot's audit log line on
+stderr and, with SLACK_BOT_TOKEN and AUDIT_CHANNEL set, its journal entry.
+
+  --dry-run    look up and check the targets, send no DELETE
+
+Exit codes: 0 reset; 1 IPRoyal failed; 2 a bad target or configuration.
+`,
+	"find": `Usage: sessionbot find TEXT
+
+Lists the sub-users whose username contains TEXT, with their hashes and
+traffic, at most 20 (IPRoyal's search).
+`,
+	"healthcheck": `Usage: sessionbot healthcheck
+
+Probes /readyz on HTTP_ADDR, for a container HEALTHCHECK: exit 0 when the
+bot is ready, 1 when not.
+`,
+}
 
 // usageError is a mistake in how sessionbot was called; it exits with 2.
 type usageError struct{ msg string }
@@ -38,24 +85,41 @@ func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
 }
 
+// inputError is a target that is not one (invalid, or unknown to IPRoyal):
+// nothing was done, and it exits with 2, like a usage error.
+type inputError struct{ msg string }
+
+func (e *inputError) Error() string { return e.msg }
+
 func exitCode(err error) int {
-	if errors.As(err, new(*usageError)) {
+	if errors.As(err, new(*usageError)) || errors.As(err, new(*inputError)) {
 		return 2
 	}
 	return 1
 }
 
 // run is the whole program; main only calls it. Every failure is written
-// to stderr as one line before it is returned.
+// to stderr as one line before it is returned: a log line in LOG_FORMAT
+// for the bot, whose other lines are log lines too, and plain text for
+// the commands a person types.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
-	if err != nil {
-		msg := err.Error()
-		if errors.As(err, new(*usageError)) {
-			msg += " (see 'sessionbot help')"
-		}
-		fmt.Fprintln(stderr, "sessionbot: "+msg)
+	if err == nil {
+		return nil
 	}
+	msg := err.Error()
+	if errors.As(err, new(*usageError)) {
+		msg += " (see 'sessionbot help')"
+	}
+	if len(args) < 2 || args[1] == "bot" {
+		format := "json"
+		if getenv("LOG_FORMAT") == "text" {
+			format = "text"
+		}
+		newLogger(stderr, config{LogLevel: "info", LogFormat: format}).Error("sessionbot could not start", "error", msg, "exit_code", exitCode(err))
+		return err
+	}
+	fmt.Fprintln(stderr, "sessionbot: "+msg)
 	return err
 }
 
@@ -64,6 +128,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	if len(args) > 1 {
 		sub, rest = args[1], args[2:]
 	}
+	if help, ok := subUsage[sub]; ok && wantsHelp(rest) {
+		fmt.Fprint(stdout, help)
+		return nil
+	}
 	switch sub {
 	case "bot":
 		return runBot(ctx, rest, getenv, stderr)
@@ -71,23 +139,46 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runShell(ctx, rest, getenv, stdin, stdout, stderr)
 	case "reset":
 		return runReset(ctx, rest, getenv, stdout, stderr)
+	case "find":
+		return runFind(ctx, rest, getenv, stdout)
 	case "healthcheck":
+		if err := rejectFlags(rest); err != nil {
+			return err
+		}
 		return runHealthcheck(ctx, getenv, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "sessionbot %s (%s)\n", version, runtime.Version())
 		return nil
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)
+		variables(stdout)
 		return nil
 	}
 	return usagef("unknown command %q", sub)
 }
 
-// takeFlag removes every occurrence of a boolean flag from args, wherever it is.
+// wantsHelp reports whether args ask for help, before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "--help", "-help":
+			return true
+		}
+	}
+	return false
+}
+
+// takeFlag removes every occurrence of a boolean flag from args, wherever
+// it is before a "--".
 func takeFlag(args []string, names ...string) ([]string, bool) {
 	var out []string
 	found := false
-	for _, a := range args {
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...), found
+		}
 		if slices.Contains(names, a) {
 			found = true
 			continue
@@ -119,14 +210,26 @@ func takeValue(args []string, name string) ([]string, string, error) {
 	return out, val, nil
 }
 
-// rejectFlags refuses any argument that still looks like a flag.
+// rejectFlags refuses any argument before a "--" that still looks like a
+// flag.
 func rejectFlags(args []string) error {
 	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
 		if strings.HasPrefix(a, "-") {
 			return usagef("unknown flag %q", a)
 		}
 	}
 	return nil
+}
+
+// operands is args without the first "--", which only ends the flags.
+func operands(args []string) []string {
+	if i := slices.Index(args, "--"); i >= 0 {
+		return append(args[:i:i], args[i+1:]...)
+	}
+	return args
 }
 
 // newLogger returns a logger that also masks secrets, should one ever be
