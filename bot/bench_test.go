@@ -63,13 +63,13 @@ func BenchmarkRenderFailure(b *testing.B) {
 // nopChat and nopIPRoyal isolate the core's own cost from the network.
 type nopChat struct{}
 
-func (nopChat) Post(context.Context, string, Message) (string, error)      { return "1.0", nil }
-func (nopChat) Reply(context.Context, string, string, Message, bool) error { return nil }
-func (nopChat) Update(context.Context, string, string, Message) error      { return nil }
-func (nopChat) React(context.Context, string, string, string) error        { return nil }
-func (nopChat) Link(string, string) string                                 { return "" }
-func (nopChat) Private(context.Context, Command, Message) error            { return nil }
-func (nopChat) Replace(context.Context, string, Message) error             { return nil }
+func (nopChat) Post(context.Context, string, string, Message) (string, error) { return "1.0", nil }
+func (nopChat) Reply(context.Context, string, string, Message, bool) error    { return nil }
+func (nopChat) Update(context.Context, string, string, Message) error         { return nil }
+func (nopChat) React(context.Context, string, string, string) error           { return nil }
+func (nopChat) Link(string, string) string                                    { return "" }
+func (nopChat) Private(context.Context, Command, Message) error               { return nil }
+func (nopChat) Replace(context.Context, string, Message) error                { return nil }
 
 type nopIPRoyal struct{}
 

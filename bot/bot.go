@@ -16,13 +16,27 @@ import (
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
-// Command is one invocation of the slash command, whatever the transport.
+// Command is one command, whatever the way in: a slash command, a
+// mention, a line in the shell.
 type Command struct {
 	User    string // requester's user ID
 	Channel string // where it was typed
-	Text    string // everything after the command name
-	// ReplyTo is the transport's handle for private replies (Slack's response_url).
+	Text    string // everything after the command name (or the mention)
+	// Thread, when set, is the thread the command was made in: the
+	// announcement and the outcome go there (a mention in a thread, or a
+	// shortcut on a message), and so do private answers.
+	Thread string
+	// Via names the way in, for the audit log line: "slash", "mention",
+	// "shortcut", "picker", "shell". Default "slash".
+	Via string
+	// ReplyTo is the transport's handle for private replies (Slack's
+	// response_url); when empty, the transport answers privately in Channel
+	// (and Thread).
 	ReplyTo string
+	// Prefix is how the requester writes the command where they are
+	// ("@sessionbot reset" for a mention), for the examples in answers.
+	// Default: the slash command.
+	Prefix string
 }
 
 // Chat is what the core needs from a chat transport. Reply, Update and
@@ -30,10 +44,12 @@ type Command struct {
 // them hard (Slack's adapter: on 5xx, 429 and connection errors), until ctx
 // ends.
 type Chat interface {
-	// Post posts in a channel and returns the message's timestamp. When the
-	// bot cannot post there for a reason a user can fix, the error is a *ChannelError.
-	Post(ctx context.Context, channel string, m Message) (ts string, err error)
-	// Reply posts in the thread of ts; broadcast also shows it in the channel.
+	// Post posts in a channel, or in the thread of thread when it is set,
+	// and returns the message's timestamp. When the bot cannot post there
+	// for a reason a user can fix, the error is a *ChannelError.
+	Post(ctx context.Context, channel, thread string, m Message) (ts string, err error)
+	// Reply posts in the thread whose first message is ts; broadcast also
+	// shows it in the channel.
 	Reply(ctx context.Context, channel, ts string, m Message, broadcast bool) error
 	// Update replaces the bot's message at ts.
 	Update(ctx context.Context, channel, ts string, m Message) error
@@ -166,6 +182,7 @@ type Bot struct {
 	log     *slog.Logger
 	limiter *userLimiter
 	denials *denialMirror
+	acct    account // the home tab's cache of GET /me
 
 	mu     sync.Mutex
 	clicks map[string]clickSeen // confirmations this process acted on, until they expire
@@ -277,7 +294,7 @@ func stopping(ctx context.Context) bool {
 // the command says what that means for it before it returns. The caller
 // has triaged it (Triage) first.
 func (b *Bot) Handle(ctx context.Context, cmd Command) Outcome {
-	r := b.newRequest(ctx, "command", cmd)
+	r := b.newRequest(ctx, via(cmd), cmd)
 	defer r.done()
 	r.outcome = b.handle(r)
 	b.audit(r)
@@ -291,15 +308,25 @@ func (b *Bot) Handle(ctx context.Context, cmd Command) Outcome {
 // limit; when it answers (done), the answer is all that happens, besides
 // the audit log line and, for a refusal, the budgeted audit mirror.
 func (b *Bot) Triage(cmd Command) (answer Message, done bool) {
-	r := &request{id: b.cfg.NewID(), kind: "command", cmd: cmd, start: b.cfg.Now()}
+	return b.triage(cmd, true)
+}
+
+// TriageForm is Triage for a form about to open (a shortcut, the picker):
+// the rate limit, and a refusal from memory. A form has no help to ask for.
+func (b *Bot) TriageForm(user, channel, via string) (answer Message, done bool) {
+	return b.triage(Command{User: user, Channel: channel, Via: via}, false)
+}
+
+func (b *Bot) triage(cmd Command, help bool) (answer Message, done bool) {
+	r := &request{id: b.cfg.NewID(), kind: via(cmd), cmd: cmd, start: b.cfg.Now()}
 	switch {
 	case !b.admit(r):
-	case isHelpText(cmd.Text):
+	case help && isHelpText(cmd.Text):
 		r.outcome = OutcomeHelp
-		answer = HelpMessage(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove)
+		answer = b.help(cmd)
 	default:
 		reason, known := b.auth.Decided(cmd.User, cmd.Channel)
-		if !known || reason == "" {
+		if !known || reason == "" || cmd.Channel == "" && reason == DeniedChannel {
 			return Message{}, false
 		}
 		r.outcome = OutcomeDenied
@@ -339,11 +366,33 @@ func (b *Bot) admit(r *request) bool {
 
 func isHelpText(text string) bool { return parseCommand(text).verb == verbHelp }
 
+// help is the help for whoever asked, in the way they asked; in Slack it
+// names every way in.
+func (b *Bot) help(cmd Command) Message {
+	return HelpMessage(prefix(cmd, b.cfg.Command), b.cfg.Command, via(cmd) != "shell", b.cfg.MaxTargets, b.cfg.ConfirmAbove)
+}
+
+// prefix is how cmd's requester writes the command.
+func prefix(cmd Command, command string) string {
+	if cmd.Prefix == "" {
+		return command
+	}
+	return cmd.Prefix
+}
+
+// via is the way in a command came, for its audit line.
+func via(cmd Command) string {
+	if cmd.Via == "" {
+		return "slash"
+	}
+	return cmd.Via
+}
+
 func (b *Bot) handle(r *request) Outcome {
 	cmd := r.cmd
 	c := parseCommand(cmd.Text)
 	if c.verb == verbHelp {
-		b.private(r, HelpMessage(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove))
+		b.private(r, b.help(cmd))
 		return OutcomeHelp
 	}
 
@@ -358,19 +407,19 @@ func (b *Bot) handle(r *request) Outcome {
 	switch c.verb {
 	case verbStatus:
 		if len(c.extra) > 0 {
-			b.private(r, keywordAloneMessage(b.cfg.Command, "status", c.extra))
+			b.private(r, keywordAloneMessage(prefix(cmd, b.cfg.Command), "status", c.extra))
 			return OutcomeInvalid
 		}
 		return b.status(r)
 	case verbFind:
 		if c.search == "" || len(c.extra) > 0 {
-			b.private(r, findUsageMessage(b.cfg.Command))
+			b.private(r, findUsageMessage(prefix(cmd, b.cfg.Command)))
 			return OutcomeInvalid
 		}
 		return b.find(r, c.search)
 	}
 	if len(c.targets) == 0 {
-		b.private(r, noTargetsMessage(b.cfg.Command))
+		b.private(r, noTargetsMessage(prefix(cmd, b.cfg.Command)))
 		return OutcomeInvalid
 	}
 	if len(c.targets) > b.cfg.MaxTargets {
@@ -401,7 +450,7 @@ func (b *Bot) handle(r *request) Outcome {
 		return b.askConfirmation(r, targets)
 	}
 	tell := func(ctx context.Context, m Message) error { return b.chat.Private(ctx, cmd, m) }
-	return b.execute(r, cmd.User, cmd.Channel, targets, tell, "")
+	return b.execute(r, cmd.User, cmd.Channel, cmd.Thread, targets, tell, "")
 }
 
 // maxFound bounds the sub-users find shows.
@@ -419,7 +468,7 @@ func (b *Bot) find(r *request, text string) Outcome {
 		b.private(r, findFailedMessage(r.id, err, stopping(r.work)))
 		return OutcomeFindFailed
 	}
-	b.private(r, findMessage(b.cfg.Command, text, subs, total))
+	b.private(r, findMessage(prefix(r.cmd, b.cfg.Command), text, subs, total))
 	return OutcomeFound
 }
 
@@ -433,19 +482,19 @@ type outcome struct {
 	tell func(context.Context, Message) error
 }
 
-// execute announces the reset in channel, journals it, runs it, and
-// completes the trail: the outcome in the announcement's thread, a
-// reaction, the announcement and the journal in their final state. tell
-// reaches the requester privately. ref is the request's journal entry when
-// it has one already (a confirmed request).
-func (b *Bot) execute(r *request, user, channel string, targets []Target, tell func(context.Context, Message) error, ref string) Outcome {
+// execute announces the reset in channel (in thread, when set), journals
+// it, runs it, and completes the trail: the outcome in the announcement's
+// thread, a reaction, the announcement and the journal in their final
+// state. tell reaches the requester privately. ref is the request's journal
+// entry when it has one already (a confirmed request).
+func (b *Bot) execute(r *request, user, channel, thread string, targets []Target, tell func(context.Context, Message) error, ref string) Outcome {
 	r.targets = targets
 	e := Entry{
 		Ref: ref, RequestID: r.id, State: StateStarted, Source: SourceSlack,
-		User: user, Channel: channel, Targets: targets, Started: r.start,
+		User: user, Channel: channel, Root: thread, Targets: targets, Started: r.start,
 	}
 	// The announcement comes first, so the trail exists even if the reset fails.
-	ts, err := b.chat.Post(r.work, channel, AnnouncementMessage(r.id, user, targets))
+	ts, err := b.chat.Post(r.work, channel, thread, AnnouncementMessage(r.id, user, targets))
 	if err != nil {
 		r.err = err
 		var chErr *ChannelError
@@ -464,11 +513,11 @@ func (b *Bot) execute(r *request, user, channel string, targets []Target, tell f
 	e.Thread = ts
 
 	if b.cfg.DryRun {
-		b.reply(r.talk, channel, ts, dryRunMessage(r.id, len(targets)), false)
+		b.reply(r.talk, channel, e.replyTS(), dryRunMessage(r.id, len(targets)), false)
 		return OutcomeDryRun
 	}
 	b.journal(r, &e)
-	b.listInThread(r, channel, ts, targets)
+	b.listInThread(r, channel, e.replyTS(), targets)
 
 	o := outcome{tell: tell}
 	if r.work.Err() != nil {
@@ -494,7 +543,7 @@ func (b *Bot) execute(r *request, user, channel string, targets []Target, tell f
 			r.outcome = OutcomeUnknown
 		default:
 			r.err = err
-			what, _ := describeFailure(err, opReset)
+			what, _ := describeFailure(err, OpReset)
 			e.State, e.Reason = StateFailed, what
 			o.reply, o.broadcast, o.emoji = failureMessage(r.id, user, err), true, "x"
 			r.outcome = OutcomeFailed
@@ -519,7 +568,7 @@ func (b *Bot) finishPosts(talk context.Context, deadline time.Time, o outcome) {
 	e := o.e
 	var wg sync.WaitGroup
 	var replyErr error
-	wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.Thread, o.reply, o.broadcast) })
+	wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.replyTS(), o.reply, o.broadcast) })
 	wg.Go(func() { b.react(ctx, e.Channel, e.Thread, o.emoji) })
 	wg.Go(func() {
 		if err := b.chat.Update(ctx, e.Channel, e.Thread, finalAnnouncement(e)); err != nil {
@@ -605,13 +654,13 @@ func (b *Bot) status(r *request) Outcome {
 func (b *Bot) askConfirmation(r *request, targets []Target) Outcome {
 	cmd := r.cmd
 	p := pending{
-		ID: r.id, User: cmd.User, Channel: cmd.Channel, Targets: targets,
+		ID: r.id, User: cmd.User, Channel: cmd.Channel, Thread: cmd.Thread, Targets: targets,
 		Expires: b.cfg.Now().Add(b.cfg.ConfirmTTL),
 	}
 	if b.cfg.Journal != nil {
 		e := Entry{
 			RequestID: r.id, State: StateAwaiting, Source: SourceSlack, User: cmd.User,
-			Channel: cmd.Channel, Targets: targets, Started: r.start, Expires: p.Expires,
+			Channel: cmd.Channel, Root: cmd.Thread, Targets: targets, Started: r.start, Expires: p.Expires,
 		}
 		b.journal(r, &e)
 		p.Ref = e.Ref
@@ -690,7 +739,7 @@ func (b *Bot) handleClick(r *request, c Click) Outcome {
 	}
 	e := Entry{
 		Ref: p.Ref, RequestID: r.id, Source: SourceSlack, User: p.User, Channel: p.Channel,
-		Targets: p.Targets, Started: r.start, Expires: p.Expires,
+		Root: p.Thread, Targets: p.Targets, Started: r.start, Expires: p.Expires,
 	}
 	known := p.Ref != "" && b.cfg.Journal != nil // this click is known to be the first
 
@@ -716,7 +765,7 @@ func (b *Bot) handleClick(r *request, c Click) Outcome {
 		return OutcomeDenied
 	}
 	b.replace(r, c.ReplyTo, confirmedMessage(r.id, len(p.Targets)))
-	return b.execute(r, p.User, p.Channel, p.Targets, replace, p.Ref)
+	return b.execute(r, p.User, p.Channel, p.Thread, p.Targets, replace, p.Ref)
 }
 
 // rememberClick records this process's decision on tok until it expires,

@@ -58,7 +58,7 @@ func (b *Bot) resetFromCommandLine(r *request, words []string, dryRun bool, res 
 	case err != nil:
 		r.err, res.Err = err, err
 		outcome, e.State = OutcomeFailed, StateFailed
-		e.Reason, _ = describeFailure(err, opReset)
+		e.Reason, _ = describeFailure(err, OpReset)
 	}
 	if b.cfg.Journal != nil && e.Ref != "" {
 		ctx, cancel := context.WithTimeout(r.talk, finishRetry)

@@ -20,14 +20,14 @@ import (
 // (1,600 bytes raw) fit. Wire format, before base64url:
 //
 //	version(1) expiry-unix-nanos(8) len+request-id len+user len+channel
-//	len+journal-ref count(1) has-hash-bitmap(⌈count/8⌉) hash(16) for each
+//	len+thread len+journal-ref count(1) has-hash-bitmap(⌈count/8⌉) hash(16) for each
 //	target that has one, count × len+username (len 0: none) mac(16)
 //
 // A target without a hash (a dry run offline, which looks nothing up)
 // travels by its username.
 
 const (
-	tokenVersion = 4 // bump on any change of layout: old tokens must not parse as new
+	tokenVersion = 5 // bump on any change of layout: old tokens must not parse as new
 	macSize      = 16
 )
 
@@ -43,6 +43,7 @@ type pending struct {
 	Channel string
 	Targets []Target
 	Expires time.Time
+	Thread  string // the thread it was asked in, if any
 	Ref     string // the request's journal entry, if it has one
 }
 
@@ -69,7 +70,7 @@ func sealToken(key []byte, p pending, limit int) (string, error) {
 }
 
 func encodeToken(key []byte, p pending, withNames bool) (string, error) {
-	if len(p.ID) > 255 || len(p.User) > 255 || len(p.Channel) > 255 || len(p.Ref) > 255 || len(p.Targets) > 255 {
+	if len(p.ID) > 255 || len(p.User) > 255 || len(p.Channel) > 255 || len(p.Thread) > 255 || len(p.Ref) > 255 || len(p.Targets) > 255 {
 		return "", errTokenTooBig
 	}
 	b := make([]byte, 0, 64+len(p.Targets)*24)
@@ -81,6 +82,8 @@ func encodeToken(key []byte, p pending, withNames bool) (string, error) {
 	b = append(b, p.User...)
 	b = append(b, byte(len(p.Channel)))
 	b = append(b, p.Channel...)
+	b = append(b, byte(len(p.Thread)))
+	b = append(b, p.Thread...)
 	b = append(b, byte(len(p.Ref)))
 	b = append(b, p.Ref...)
 	b = append(b, byte(len(p.Targets)))
@@ -130,7 +133,7 @@ func openToken(key []byte, tok string) (pending, error) {
 	// The decoder skips CR and LF, so "a\nb" would open like "ab": only the
 	// one spelling sealToken wrote is accepted, or a click could dodge the
 	// first-click check, which remembers tokens as strings.
-	if err != nil || len(b) < 1+8+1+1+1+1+1+macSize || base64.RawURLEncoding.EncodeToString(b) != tok {
+	if err != nil || len(b) < 1+8+1+1+1+1+1+1+macSize || base64.RawURLEncoding.EncodeToString(b) != tok {
 		return p, errTokenInvalid
 	}
 	body, sum := b[:len(b)-macSize], b[len(b)-macSize:]
@@ -145,6 +148,7 @@ func openToken(key []byte, tok string) (pending, error) {
 	p.ID = r.string()
 	p.User = r.string()
 	p.Channel = r.string()
+	p.Thread = r.string()
 	p.Ref = r.string()
 	n := int(r.byte())
 	p.Targets = make([]Target, n)

@@ -73,7 +73,7 @@ func (d *denialMirror) mirror(user, channel string, reason DenialReason) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		ts, err := b.chat.Post(ctx, b.cfg.AuditChannel, auditDeniedMessage(user, channel, deniedReason(reason, b.auth.Policy()), 1))
+		ts, err := b.chat.Post(ctx, b.cfg.AuditChannel, "", auditDeniedMessage(user, channel, deniedReason(reason, b.auth.Policy()), 1))
 		if err != nil {
 			b.log.ErrorContext(ctx, "could not mirror a refusal in the audit channel", "channel", b.cfg.AuditChannel, "user", user, "error", err)
 			return

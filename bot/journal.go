@@ -47,7 +47,8 @@ type Entry struct {
 	Source    string // SourceSlack or SourceCLI
 	User      string // the requester's Slack ID; for the CLI, who ran it
 	Channel   string // where it was asked; empty for the CLI
-	Thread    string // the announcement's ts, where the outcome goes
+	Thread    string // the announcement's ts: what is updated and reacted to
+	Root      string // when the announcement is itself in a thread, that thread's first message
 	Targets   []Target
 	Started   time.Time     // when the request was accepted
 	Expires   time.Time     // awaiting: the end of the confirmation
@@ -106,6 +107,15 @@ func tsTime(ts string) (time.Time, bool) {
 		}
 	}
 	return time.Unix(s, ns), true
+}
+
+// replyTS is the thread the outcome goes into: the announcement's own, or
+// the one it was posted in.
+func (e Entry) replyTS() string {
+	if e.Root != "" {
+		return e.Root
+	}
+	return e.Thread
 }
 
 // due is when an open entry is an orphan (started) or expired (awaiting).

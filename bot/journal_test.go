@@ -82,7 +82,7 @@ type recChat struct {
 	posts   []string
 }
 
-func (c *recChat) Post(_ context.Context, ch string, m Message) (string, error) {
+func (c *recChat) Post(_ context.Context, ch, _ string, m Message) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.posts = append(c.posts, m.Text)

@@ -166,13 +166,26 @@ func formatDuration(d time.Duration) string {
 	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
-// HelpMessage explains every form of the command to whoever asked.
-func HelpMessage(command string, maxTargets, confirmAbove int) Message {
+// HelpMessage explains every form of the command to whoever asked, with
+// examples written as they write it (prefix: the slash command, or a
+// mention). In Slack (inSlack), it also names the other ways in.
+func HelpMessage(prefix, command string, inSlack bool, maxTargets, confirmAbove int) Message {
 	confirm := ""
 	if confirmAbove > 0 {
 		confirm = fmt.Sprintf("\n• more than %d targets: you are asked to confirm before anything is reset", confirmAbove)
 	}
-	return message(fmt.Sprintf("*%[1]s* resets the sticky sessions of IPRoyal residential users, so their proxies get fresh exit IPs.\n"+
+	where := "A reset is announced in this channel and its result is replied in the announcement's thread. "
+	if prefix != command {
+		where = "A reset is announced in this thread, and its result is replied under it. "
+	}
+	ways := ""
+	if inSlack {
+		ways = fmt.Sprintf("*Other ways in:* `%[1]s` alone opens a form where you pick sub-users by typing part of a username. "+
+			"In a thread, where slash commands cannot go, mention the bot: `@sessionbot reset HASH`. "+
+			"On an alert's message, its *More actions* menu has *Reset sessions*, which lists the hashes in it. "+
+			"The bot's *Home* tab shows whether you may reset, and where.\n", command)
+	}
+	return message(fmt.Sprintf("*%[6]s* resets the sticky sessions of IPRoyal residential users, so their proxies get fresh exit IPs.\n"+
 		"• `%[1]s HASH [HASH...]` resets by residential user hash (26 characters, like `01H7YCG0R9GYY1YCPS2S4QA6WB`)\n"+
 		"• `%[1]s USERNAME [...]` resets by sub-user username, matched exactly; hashes and usernames can be mixed\n"+
 		"• separate targets with spaces, commas or new lines; at most %[2]d at once%[3]s\n"+
@@ -184,8 +197,8 @@ func HelpMessage(command string, maxTargets, confirmAbove int) Message {
 		"a quoted word, or any word after `--`, is always a target.\n"+
 		"A word of 24 to 28 letters and digits that starts with a digit is taken for a mistyped hash and not looked up "+
 		"(sub-user usernames like that are vanishingly rare; quote one to look it up anyway).\n"+
-		"A reset is announced in this channel and its result is replied in the announcement's thread. "+
-		"Every request counts against your limit, this one included.", command, maxTargets, confirm), "")
+		"%[4]s%[5]s"+
+		"Every request counts against your limit, this one included.", prefix, maxTargets, confirm, ways, where, command), "")
 }
 
 // keywordAloneMessage refuses words after a keyword that takes none.
@@ -200,7 +213,7 @@ func findUsageMessage(command string) Message {
 }
 
 func findFailedMessage(id string, err error, stopped bool) Message {
-	what, todo := describeFailure(err, opLookup)
+	what, todo := describeFailure(err, OpLookup)
 	if stopped {
 		what, todo = "sessionbot stopped (it is restarting) before IPRoyal answered.", "search again in a moment."
 	}
@@ -268,7 +281,7 @@ func statusMessage(a iproyal.Account) Message {
 }
 
 func statusFailedMessage(id string, err error, stopped bool) Message {
-	what, todo := describeFailure(err, opStatus)
+	what, todo := describeFailure(err, OpStatus)
 	if stopped {
 		what, todo = "sessionbot stopped (it is restarting) before IPRoyal answered.", "ask again in a moment."
 	}
@@ -436,7 +449,7 @@ func noTargetsMessage(command string) Message {
 }
 
 func lookupFailedMessage(id string, err error, stopped bool) Message {
-	what, todo := describeFailure(err, opLookup)
+	what, todo := describeFailure(err, OpLookup)
 	if stopped {
 		what, todo = "sessionbot stopped (it is restarting) before IPRoyal answered.", "run the command again in a moment."
 	}
@@ -534,7 +547,7 @@ func dryRunMessage(id string, n int) Message {
 }
 
 func failureMessage(id, user string, err error) Message {
-	what, todo := describeFailure(err, opReset)
+	what, todo := describeFailure(err, OpReset)
 	return message(fmt.Sprintf(":x: <@%s> the reset failed. %s\n*What to do:* %s", user, what, todo), requestContext(id))
 }
 
@@ -623,18 +636,19 @@ func auditDeniedMessage(user, channel, reason string, count int) Message {
 	return message(fmt.Sprintf(":no_entry: Refused <@%s> in <#%s>: %s.", user, channel, reason), "")
 }
 
-// operation is what sessionbot was doing with IPRoyal when it failed.
-type operation int
+// Operation is what sessionbot was doing with IPRoyal when it failed.
+type Operation int
 
+// The operations whose failures DescribeFailure words.
 const (
-	opReset  operation = iota // DELETE /sessions
-	opLookup                  // finding sub-users by username
-	opStatus                  // GET /me
+	OpReset  Operation = iota // DELETE /sessions
+	OpLookup                  // finding sub-users by username, or searching them
+	OpStatus                  // GET /me
 )
 
 // describeFailure says what went wrong with IPRoyal, and what to do, in
 // words safe to show anyone: no token, no password, escaped.
-func describeFailure(err error, op operation) (what, todo string) {
+func describeFailure(err error, op Operation) (what, todo string) {
 	var apiErr *iproyal.APIError
 	switch {
 	case errors.As(err, &apiErr):
@@ -663,13 +677,13 @@ func describeFailure(err error, op operation) (what, todo string) {
 		}
 		return "IPRoyal answered " + status + ".", "tell whoever runs sessionbot."
 	case errors.Is(err, context.DeadlineExceeded):
-		if op == opReset {
+		if op == OpReset {
 			return "IPRoyal did not answer in time.",
 				"the sessions may or may not have been reset; running the command again is safe."
 		}
 		return "IPRoyal did not answer in time.", "try again in a minute; if it keeps happening, tell whoever runs sessionbot."
 	case errors.Is(err, context.Canceled):
-		if op == opReset {
+		if op == OpReset {
 			return "sessionbot stopped before IPRoyal answered.",
 				"the sessions may or may not have been reset; running the command again is safe."
 		}

@@ -40,7 +40,8 @@ func TestGoldenMessages(t *testing.T) {
 	}
 	longError := &iproyal.APIError{StatusCode: 503, Message: strings.Repeat("déjà vu <b>&amp; ", 40)}
 	tests := map[string]Message{
-		"help":                  HelpMessage("/reset-sessions", 100, 10),
+		"help":                  HelpMessage("/reset-sessions", "/reset-sessions", true, 100, 10),
+		"help_mention":          HelpMessage("@sessionbot reset", "/reset-sessions", true, 100, 0),
 		"denied_user":           deniedMessage(DeniedUser, policy),
 		"denied_channel":        deniedMessage(DeniedChannel, policy),
 		"denied_group_lookup":   deniedMessage(DeniedGroupLookup, policy),

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sessionbot/sessionbot/bot"
+	adapter "github.com/sessionbot/sessionbot/bot/slack"
 	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
@@ -24,10 +25,21 @@ type slackManifest struct {
 		BackgroundColor string `json:"background_color"`
 	} `json:"display_information"`
 	Features struct {
+		AppHome struct {
+			HomeTabEnabled             bool `json:"home_tab_enabled"`
+			MessagesTabEnabled         bool `json:"messages_tab_enabled"`
+			MessagesTabReadOnlyEnabled bool `json:"messages_tab_read_only_enabled"`
+		} `json:"app_home"`
 		BotUser struct {
 			DisplayName  string `json:"display_name"`
 			AlwaysOnline bool   `json:"always_online"`
 		} `json:"bot_user"`
+		Shortcuts []struct {
+			Name        string `json:"name"`
+			Type        string `json:"type"`
+			CallbackID  string `json:"callback_id"`
+			Description string `json:"description"`
+		} `json:"shortcuts"`
 		SlashCommands []struct {
 			Command      string `json:"command"`
 			Description  string `json:"description"`
@@ -41,6 +53,9 @@ type slackManifest struct {
 		} `json:"scopes"`
 	} `json:"oauth_config"`
 	Settings struct {
+		EventSubscriptions struct {
+			BotEvents []string `json:"bot_events"`
+		} `json:"event_subscriptions"`
 		Interactivity struct {
 			IsEnabled bool `json:"is_enabled"`
 		} `json:"interactivity"`
@@ -60,6 +75,8 @@ var scopeOf = map[string][]string{
 	"chat.update":           {"chat:write"},
 	"reactions.add":         {"reactions:write"},
 	"usergroups.users.list": {"usergroups:read"},
+	"views.open":            nil,
+	"views.publish":         nil,
 	// The journal in AUDIT_CHANNEL, which may be public or private.
 	"conversations.history": {"channels:history", "groups:history"},
 }
@@ -86,6 +103,17 @@ func TestSlackAppManifest(t *testing.T) {
 	if cmd.UsageHint == "" || !cmd.ShouldEscape {
 		t.Errorf("the command needs a usage hint and should_escape: %+v", cmd)
 	}
+	if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].Type != "message" || m.Features.Shortcuts[0].CallbackID != adapter.ShortcutCallbackID {
+		t.Errorf("shortcuts = %+v, want the message shortcut %q", m.Features.Shortcuts, adapter.ShortcutCallbackID)
+	}
+	if !m.Features.AppHome.HomeTabEnabled {
+		t.Error("the home tab must be on")
+	}
+	// The events the bot handles, each with the scope it needs.
+	scopeOfEvent := map[string]string{"app_mention": "app_mentions:read", "app_home_opened": ""}
+	if got := slices.Sorted(slices.Values(m.Settings.EventSubscriptions.BotEvents)); !slices.Equal(got, []string{"app_home_opened", "app_mention"}) {
+		t.Errorf("bot events = %v, want app_home_opened and app_mention", got)
+	}
 
 	// Drive the real binary through every path that calls Slack, and
 	// collect the methods it called.
@@ -95,19 +123,37 @@ func TestSlackAppManifest(t *testing.T) {
 	for _, c := range []slacktest.SlashCommand{
 		{UserID: "U0ALLOWED", ChannelID: "C0GENERAL", Text: "01H7YCG0R9GYY1YCPS2S4QA6WB"},
 		{UserID: "U0GROUPIE", ChannelID: "C0GENERAL", Text: "01H7YCG0R9GYY1YCPS2S4QA6WB"},
-		{UserID: "U0STRANGER", ChannelID: "C0GENERAL", Text: "01H7YCG0R9GYY1YCPS2S4QA6WB"},
+		{UserID: "U0STRANGER", ChannelID: "C0GENERAL", Text: "find scraper"}, // refused in the ack
+		{UserID: "U0ALLOWED", ChannelID: "C0GENERAL", Text: ""},              // the picker
 	} {
 		if _, err := sl.SendSlashCommand(c); err != nil {
 			t.Fatal(err)
 		}
 	}
+	alert := sl.AddMessage("C0GENERAL", "01HQ5K3P97DY8EX9Y90YT1K6XA is blocked")
+	if _, err := sl.SendMention(slacktest.Mention{User: "U0STRANGER", Channel: "C0GENERAL", Text: "<@" + slacktest.BotUser + "> reset x", ThreadTS: alert.TS}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sl.SendShortcut(slacktest.Shortcut{User: "U0ALLOWED", Channel: "C0GENERAL", Message: alert}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sl.SendHomeOpened("U0ALLOWED"); err != nil {
+		t.Fatal(err)
+	}
 	if err := sl.WaitFor(10*time.Second, func(s *slacktest.State) bool {
-		return len(s.Reactions()) == 2 && len(s.Responses()) == 1 && len(s.Updates()) >= 4
+		// Two outcomes, and the claim on the mention.
+		return len(s.Reactions()) == 3 && len(s.Updates()) >= 4 && len(s.Views()) == 3 && len(s.Ephemerals()) == 1
 	}); err != nil {
-		t.Fatalf("the commands did not finish: %+v", sl.Messages())
+		t.Fatalf("the requests did not finish: reactions %+v, %d updates, %d views", sl.Reactions(), len(sl.Updates()), len(sl.Views()))
 	}
 
-	need := map[string]bool{"commands": true, "chat:write.public": true} // the slash command; posting where not a member
+	// The slash command and the shortcut; posting where not a member; the events.
+	need := map[string]bool{"commands": true, "chat:write.public": true}
+	for _, e := range m.Settings.EventSubscriptions.BotEvents {
+		if scope := scopeOfEvent[e]; scope != "" {
+			need[scope] = true
+		}
+	}
 	for _, call := range sl.Calls("") {
 		scopes, known := scopeOf[call.Method]
 		if !known {

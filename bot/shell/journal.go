@@ -34,7 +34,7 @@ func (j *Journal) Write(ctx context.Context, e bot.Entry, m bot.Message) (string
 	var ref string
 	if j.channel != "" {
 		var err error
-		if ref, err = j.sh.Post(ctx, j.channel, m); err != nil {
+		if ref, err = j.sh.Post(ctx, j.channel, "", m); err != nil {
 			return "", err
 		}
 	}

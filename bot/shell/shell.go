@@ -57,12 +57,16 @@ func (s *Shell) print(header string, m bot.Message) {
 }
 
 // Post implements Chat.
-func (s *Shell) Post(_ context.Context, channel string, m bot.Message) (string, error) {
+func (s *Shell) Post(_ context.Context, channel, thread string, m bot.Message) (string, error) {
 	s.mu.Lock()
 	s.n++
 	ts := fmt.Sprint(s.n)
 	s.mu.Unlock()
-	s.print(fmt.Sprintf("[#%s, message %s] sessionbot:", channel, ts), m)
+	where := fmt.Sprintf("[#%s, message %s]", channel, ts)
+	if thread != "" {
+		where = fmt.Sprintf("[#%s, message %s, in the thread of message %s]", channel, ts, thread)
+	}
+	s.print(where+" sessionbot:", m)
 	return ts, nil
 }
 
@@ -221,7 +225,7 @@ func Run(ctx context.Context, b *bot.Bot, sh *Shell, in Input, user, channel str
 			sh.say("Nothing is waiting for a yes or no. To reset a sub-user with that name, write -- " + line + ".")
 			continue
 		}
-		cmd := bot.Command{User: user, Channel: channel, Text: line}
+		cmd := bot.Command{User: user, Channel: channel, Text: line, Via: "shell"}
 		if answer, done := b.Triage(cmd); done {
 			_ = sh.Private(ctx, cmd, answer)
 		} else {

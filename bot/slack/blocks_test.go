@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -13,6 +15,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/iproyal"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -100,5 +103,84 @@ func TestTokenFitsAButton(t *testing.T) {
 	}
 	if tok, _ := joinToken(value, blockID, "other-action"); tok != "" {
 		t.Error("a click on another button gave a token")
+	}
+}
+
+// TestGoldenViews pins every modal and home tab the adapter makes, and
+// the options a picker gets. Run with -update after a deliberate change.
+func TestGoldenViews(t *testing.T) {
+	var many []string
+	for i := range 12 {
+		many = append(many, fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i))
+	}
+	two := []string{"01H7YCG0R9GYY1YCPS2S4QA6WB", "01HQ5K3P97DY8EX9Y90YT1K6XC"}
+	base := bot.Home{User: "U0ALICE", Command: "/reset-sessions", MaxTargets: 100, ConfirmAbove: 10}
+	allowed := base
+	allowed.Allowed, allowed.Account = true, &iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}
+	problem := base
+	problem.Allowed, problem.AccountProblem, problem.Channels = true, "IPRoyal did not answer in time.", []string{"C0OPS"}
+	refused := base
+	refused.Reason = "not in ALLOWED_USERS"
+	tests := map[string]any{
+		"view_shortcut_two":      shortcutModal(two, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
+		"view_shortcut_none":     shortcutModal(nil, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
+		"view_shortcut_twelve":   shortcutModal(many, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
+		"view_picker":            pickerModal(formMeta{Channel: "C0GENERAL"}),
+		"view_picker_no_channel": pickerModal(formMeta{}),
+		"view_home_allowed":      homeView(allowed),
+		"view_home_problem":      homeView(problem),
+		"view_home_refused":      homeView(refused),
+		"options":                options([]bot.Option{{Label: "scraper-eu", Value: "01HQ5K3P97DY8EX9Y90YT1K6XA"}}, ""),
+		"options_problem":        options(nil, "IPRoyal did not answer in time. Type again to retry."),
+	}
+	for name, v := range tests {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(v); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./bot/slack -run TestGoldenViews -update)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s differs from %s:\n%s", name, path, buf.Bytes())
+			}
+		})
+	}
+}
+
+// An alert's hashes may sit in its text, its blocks or its attachments
+// (monitoring tools use all three): the shortcut finds each once, in the
+// order they appear.
+func TestShortcutFindsHashesAnywhereInAMessage(t *testing.T) {
+	const payload = `{
+		"type": "message", "user": "U0ALERTS", "ts": "1764158400.000001",
+		"text": "blocked: 01HQ5K3P97DY8EX9Y90YT1K6XA",
+		"blocks": [{"type": "rich_text", "block_id": "b1", "elements": [{"type": "rich_text_section", "elements": [
+			{"type": "text", "text": "blocked: "}, {"type": "text", "text": "01HQ5K3P97DY8EX9Y90YT1K6XA", "style": {"code": true}}]}]},
+			{"type": "section", "text": {"type": "mrkdwn", "text": "also 01hq5k3p97dy8ex9y90yt1k6xc"},
+			 "fields": [{"type": "mrkdwn", "text": "*user* 01HQ5K3P97DY8EX9Y90YT1K6XD"}]}],
+		"attachments": [{"fallback": "x", "color": "danger", "title": "Grafana",
+			"fields": [{"title": "residential_user_hash", "value": "01HQ5K3P97DY8EX9Y90YT1K6XE", "short": true}]}]
+	}`
+	var m slack.Message
+	if err := json.Unmarshal([]byte(payload), &m); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"01HQ5K3P97DY8EX9Y90YT1K6XA", "01HQ5K3P97DY8EX9Y90YT1K6XC", "01HQ5K3P97DY8EX9Y90YT1K6XD", "01HQ5K3P97DY8EX9Y90YT1K6XE"}
+	for range 20 { // map order must not change the list
+		if got := bot.FindHashes(messageText(m)); !slices.Equal(got, want) {
+			t.Fatalf("found %v, want %v", got, want)
+		}
 	}
 }

@@ -146,6 +146,7 @@ func encodeEntry(e bot.Entry) slack.SlackMetadata {
 		"user":       e.User,
 		"channel":    e.Channel,
 		"thread_ts":  e.Thread,
+		"root_ts":    e.Root,
 		"targets":    encodeTargets(e.Targets),
 		"started":    e.Started.Unix(),
 	}
@@ -208,6 +209,7 @@ func decodeEntry(p map[string]any) (bot.Entry, error) {
 		User:      str("user"),
 		Channel:   str("channel"),
 		Thread:    str("thread_ts"),
+		Root:      str("root_ts"),
 		Started:   time.Unix(num("started"), 0),
 		Took:      time.Duration(num("took_ms")) * time.Millisecond,
 		Reason:    str("reason"),

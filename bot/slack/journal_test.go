@@ -82,7 +82,7 @@ func TestJournalSinceReadsEveryPage(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i%50 == 0 { // messages that are not entries are skipped
-			if _, err := j.s.Post(ctx, "C0AUDIT", bot.Message{Text: "a refusal"}); err != nil {
+			if _, err := j.s.Post(ctx, "C0AUDIT", "", bot.Message{Text: "a refusal"}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -4,6 +4,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 
 	"github.com/sessionbot/sessionbot/bot"
 )
@@ -72,6 +74,7 @@ type Slack struct {
 // identity is the bot's own, as auth.test tells it.
 type identity struct {
 	userID, botID string
+	name          string // the bot user's name, for "@name reset" in answers
 	url           string // the workspace, https://team.slack.com/
 }
 
@@ -138,7 +141,7 @@ func New(o Options) *Slack {
 func (s *Slack) AuthTest(ctx context.Context) (*slack.AuthTestResponse, error) {
 	who, err := s.api.AuthTestContext(ctx)
 	if err == nil {
-		s.self.Store(&identity{userID: who.UserID, botID: who.BotID, url: who.URL})
+		s.self.Store(&identity{userID: who.UserID, botID: who.BotID, name: who.User, url: who.URL})
 	}
 	return who, err
 }
@@ -211,9 +214,7 @@ func (s *Slack) dispatch(work context.Context, b *bot.Bot, c *socket, env envelo
 	case "interactive":
 		s.onInteractive(work, b, c, env)
 	case "events_api":
-		// Not ours to handle, but acknowledged so Slack does not retry.
-		s.ack(c, env.EnvelopeID, nil)
-		s.log.Debug("ignored an event", "envelope_id", env.EnvelopeID)
+		s.onEvent(work, b, c, env)
 	default:
 		if env.EnvelopeID != "" {
 			s.ack(c, env.EnvelopeID, nil)
@@ -245,6 +246,16 @@ func (s *Slack) onSlashCommand(work context.Context, b *bot.Bot, c *socket, env 
 		return
 	}
 	req := bot.Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL}
+	if strings.TrimSpace(cmd.Text) == "" {
+		// No arguments: the picker, a modal to choose sub-users by name.
+		if answer, done := b.TriageForm(req.User, req.Channel, "picker"); done {
+			s.ack(c, id, ephemeral(answer))
+			return
+		}
+		s.ack(c, id, nil)
+		s.openView(work, req, cmd.TriggerID, pickerModal(formMeta{Channel: req.Channel}))
+		return
+	}
 	if answer, done := b.Triage(req); done {
 		s.ack(c, id, ephemeral(answer))
 		return
@@ -258,18 +269,53 @@ func (s *Slack) onSlashCommand(work context.Context, b *bot.Bot, c *socket, env 
 	s.goHandle(work, req.User, func(ctx context.Context) { b.Handle(ctx, req) })
 }
 
-// onInteractive acknowledges a button click at once and handles it on a
-// worker, like a command.
+// onInteractive handles what people do in Slack's surfaces: a button, a
+// message shortcut, a modal's submission, a picker's typing.
 func (s *Slack) onInteractive(work context.Context, b *bot.Bot, c *socket, env envelope) {
 	id := env.EnvelopeID
-	s.ack(c, id, nil)
 	var cb slack.InteractionCallback
-	if err := json.Unmarshal(env.Payload, &cb); err != nil || cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 || s.duplicate(id) {
-		s.log.Debug("ignored an interaction", "envelope_id", id)
+	if err := json.Unmarshal(env.Payload, &cb); err != nil || s.duplicate(id) {
+		s.ack(c, id, nil)
+		s.log.Debug("ignored an interaction", "envelope_id", id, "error", err)
+		return
+	}
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		s.ack(c, id, nil)
+		s.onBlockActions(work, b, cb)
+	case slack.InteractionTypeMessageAction:
+		s.ack(c, id, nil)
+		s.onShortcut(work, b, cb)
+	case slack.InteractionTypeViewSubmission:
+		s.onSubmission(work, b, c, id, cb) // answered in the ack, once checked
+	case slack.InteractionTypeBlockSuggestion:
+		s.onSuggestion(work, b, c, id, cb) // answered in the ack
+	default:
+		s.ack(c, id, nil)
+		s.log.Debug("ignored an interaction", "envelope_id", id, "type", cb.Type)
+	}
+}
+
+// onBlockActions handles a click: Confirm or Cancel on a confirmation, or
+// the home tab's button.
+func (s *Slack) onBlockActions(work context.Context, b *bot.Bot, cb slack.InteractionCallback) {
+	if len(cb.ActionCallback.BlockActions) == 0 {
 		return
 	}
 	a := cb.ActionCallback.BlockActions[0]
+	if a.ActionID == openPickerAction {
+		if answer, done := b.TriageForm(cb.User.ID, "", "picker"); done {
+			s.aside(work, bot.Command{User: cb.User.ID}, answer) // no channel: said nowhere but the log
+			return
+		}
+		s.openView(work, bot.Command{User: cb.User.ID}, cb.TriggerID, pickerModal(formMeta{}))
+		return
+	}
 	tok, confirm := joinToken(a.Value, a.BlockID, a.ActionID)
+	if tok == "" {
+		s.log.Debug("ignored a click on something else", "action_id", a.ActionID)
+		return
+	}
 	click := bot.Click{User: cb.User.ID, Channel: cb.Channel.ID, Token: tok, Confirm: confirm, ReplyTo: cb.ResponseURL}
 	if answer, done := b.TriageClick(click); done {
 		s.aside(work, bot.Command{User: click.User, ReplyTo: click.ReplyTo}, answer)
@@ -283,23 +329,273 @@ func (s *Slack) onInteractive(work context.Context, b *bot.Bot, c *socket, env e
 	s.goHandle(work, click.User, func(ctx context.Context) { b.HandleClick(ctx, click) })
 }
 
+// onShortcut opens the modal of the message shortcut "Reset sessions",
+// with the hashes found in the message: at once, for the trigger lasts
+// 3 s, so nothing is looked up first.
+func (s *Slack) onShortcut(work context.Context, b *bot.Bot, cb slack.InteractionCallback) {
+	if cb.CallbackID != ShortcutCallbackID {
+		s.log.Debug("ignored a shortcut", "callback_id", cb.CallbackID)
+		return
+	}
+	to := bot.Command{User: cb.User.ID, Channel: cb.Channel.ID, ReplyTo: cb.ResponseURL}
+	if answer, done := b.TriageForm(to.User, to.Channel, "shortcut"); done {
+		s.aside(work, to, answer)
+		return
+	}
+	thread := cb.Message.ThreadTimestamp
+	if thread == "" {
+		thread = cb.Message.Timestamp
+	}
+	s.openView(work, to, cb.TriggerID, shortcutModal(bot.FindHashes(messageText(cb.Message)), formMeta{Channel: to.Channel, Thread: thread}))
+}
+
+// messageText is all the text of a message: its text, its blocks' and its
+// attachments'.
+func messageText(m slack.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Text)
+	if raw, err := json.Marshal(m.Blocks); err == nil {
+		b.WriteString("\n" + content(raw))
+	}
+	for _, a := range m.Attachments {
+		b.WriteString("\n" + a.Pretext + "\n" + a.Title + "\n" + a.Text + "\n" + a.Fallback + "\n" + a.Footer)
+		for _, f := range a.Fields {
+			b.WriteString("\n" + f.Title + "\n" + f.Value)
+		}
+	}
+	return b.String()
+}
+
+// content collects every "text" and "url" string of a JSON document, in
+// the order they appear.
+func content(raw json.RawMessage) string {
+	type frame struct {
+		object    bool
+		expectKey bool
+		key       string
+	}
+	var out []string
+	var stack []frame
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return strings.Join(out, "\n")
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				if top != nil && top.object {
+					top.expectKey = true // the next token after this value is a key
+				}
+				stack = append(stack, frame{object: d == '{', expectKey: d == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		if top == nil || !top.object {
+			continue // a value in an array, or at the top
+		}
+		if top.expectKey {
+			top.key, _ = tok.(string)
+			top.expectKey = false
+			continue
+		}
+		if s, ok := tok.(string); ok && (top.key == "text" || top.key == "url") {
+			out = append(out, s)
+		}
+		top.expectKey = true
+	}
+}
+
+// openView opens a modal with a trigger, off the event loop; when Slack
+// refuses, the person is told privately.
+func (s *Slack) openView(work context.Context, to bot.Command, trigger string, view slack.ModalViewRequest) {
+	s.offLoop(work, to.User, func(ctx context.Context) {
+		if _, err := s.api.OpenViewContext(ctx, trigger, view); err != nil {
+			s.log.Warn("could not open a modal", "user", to.User, "callback_id", view.CallbackID, "error", err)
+			if to.Channel != "" || to.ReplyTo != "" {
+				_ = s.Private(ctx, to, bot.Message{Text: ":warning: sessionbot could not open its form (Slack said: " + escapeText(code(err)) + "). Try again."})
+			}
+		}
+	})
+}
+
+// formTimeout bounds checking a submission or finding options: Slack wants
+// the answer within 3 s.
+const formTimeout = 2500 * time.Millisecond
+
+// onSubmission checks a submitted modal and answers in the ack: errors
+// beside its fields, or nothing (the modal closes) and the reset runs.
+func (s *Slack) onSubmission(work context.Context, b *bot.Bot, c *socket, id string, cb slack.InteractionCallback) {
+	if cb.View.CallbackID != formCallbackID && cb.View.CallbackID != pickerCallbackID {
+		s.ack(c, id, nil)
+		return
+	}
+	form := submission(cb.View, cb.User.ID)
+	if !s.take(form.User) {
+		s.refusedBusy(form.User)
+		s.ack(c, id, formErrors(cb.View, []bot.FormProblem{{Field: bot.FieldTargets, Text: "sessionbot is handling too many requests right now; submit again in a few seconds."}}))
+		return
+	}
+	s.goHandle(work, form.User, func(ctx context.Context) {
+		check, cancel := context.WithTimeout(ctx, formTimeout)
+		checked, problems := b.CheckForm(check, form)
+		cancel()
+		if len(problems) > 0 {
+			s.ack(c, id, formErrors(cb.View, problems))
+			return
+		}
+		s.ack(c, id, nil)
+		b.RunForm(ctx, checked)
+	})
+}
+
+// onSuggestion answers a picker's typing with sub-users, within Slack's
+// 3 s, or with an option that says why there are none. Typing does not
+// count against the rate limit; each answer takes a slot for its moment.
+func (s *Slack) onSuggestion(work context.Context, b *bot.Bot, c *socket, id string, cb slack.InteractionCallback) {
+	user := cb.User.ID
+	if !s.take(user) {
+		s.ack(c, id, options(nil, "sessionbot is busy: type again in a moment"))
+		return
+	}
+	channel := parseMeta(cb.View.PrivateMetadata).Channel
+	s.goHandle(work, user, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, formTimeout)
+		defer cancel()
+		s.ack(c, id, options(b.Suggest(ctx, user, channel, cb.Value)))
+	})
+}
+
+// onEvent handles the Events API: mentions, and the home tab opening.
+// Slack retries an event it thinks was not acknowledged, perhaps on another
+// replica: a mention is claimed with a reaction on it, which Slack adds
+// once, before it runs.
+func (s *Slack) onEvent(work context.Context, b *bot.Bot, c *socket, env envelope) {
+	s.ack(c, env.EnvelopeID, nil)
+	ev, err := slackevents.ParseEvent(env.Payload, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		s.log.Warn("ignored an event sessionbot cannot read", "envelope_id", env.EnvelopeID, "error", err)
+		return
+	}
+	eventID := ""
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok {
+		eventID = cb.EventID
+	}
+	if eventID != "" && s.duplicate("event:"+eventID) {
+		s.log.Info("ignored a repeated event", "event_id", eventID, "retry_attempt", env.RetryAttempt, "retry_reason", env.RetryReason)
+		return
+	}
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		s.onMention(work, b, e, env)
+	case *slackevents.AppHomeOpenedEvent:
+		if e.Tab != "home" {
+			return
+		}
+		s.offLoop(work, e.User, func(ctx context.Context) {
+			h := b.Home(ctx, e.User)
+			if _, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: e.User, View: homeView(h)}); err != nil {
+				s.log.Warn("could not publish the home tab", "user", e.User, "error", err)
+			}
+		})
+	default:
+		s.log.Debug("ignored an event", "type", ev.InnerEvent.Type)
+	}
+}
+
+// onMention runs "@sessionbot reset TARGET..." (or help, status, find)
+// where it was said: the trail goes into the mention's thread.
+func (s *Slack) onMention(work context.Context, b *bot.Bot, e *slackevents.AppMentionEvent, env envelope) {
+	self := s.self.Load()
+	if e.BotID != "" || (self != nil && e.User == self.userID) {
+		return // a bot's message: never answer bots, or two of them talk forever
+	}
+	thread := e.ThreadTimeStamp
+	if thread == "" {
+		thread = e.TimeStamp
+	}
+	name := "sessionbot"
+	if self != nil && self.name != "" {
+		name = self.name
+	}
+	cmd := bot.Command{User: e.User, Channel: e.Channel, Text: mentionText(e.Text), Thread: thread, Via: "mention", Prefix: "@" + name + " reset"}
+	if answer, done := b.Triage(cmd); done {
+		s.aside(work, cmd, answer)
+		return
+	}
+	if !s.take(cmd.User) {
+		s.refusedBusy(cmd.User)
+		s.aside(work, cmd, bot.BusyMessage())
+		return
+	}
+	s.goHandle(work, cmd.User, func(ctx context.Context) {
+		// The claim: one reaction by one bot user, whichever replica asks.
+		err := s.api.AddReactionContext(ctx, mentionClaim, slack.NewRefToMessage(e.Channel, e.TimeStamp))
+		switch {
+		case code(err) == "already_reacted":
+			s.log.Info("ignored a mention another delivery took", "channel", e.Channel, "ts", e.TimeStamp, "retry_attempt", env.RetryAttempt)
+			return
+		case err != nil:
+			s.log.Warn("could not mark the mention as seen; handling it anyway", "channel", e.Channel, "ts", e.TimeStamp, "error", err)
+		}
+		b.Handle(ctx, cmd)
+	})
+}
+
+// mentionClaim is the reaction that says sessionbot took a mention.
+const mentionClaim = "eyes"
+
+// mentionText is a mention's command: its text without the leading
+// mention of the bot, and an optional "reset" before the targets.
+func mentionText(text string) string {
+	text = strings.TrimSpace(text)
+	if strings.HasPrefix(text, "<@") {
+		if end := strings.IndexByte(text, '>'); end > 0 {
+			text = strings.TrimSpace(text[end+1:])
+		}
+	}
+	if first, rest, _ := strings.Cut(text, " "); strings.EqualFold(first, "reset") {
+		text = rest
+	}
+	return text
+}
+
 // aside answers privately off the event loop, which must never wait on the
-// Web API. At most cap(s.asides) answers are in flight; past that, under a
-// flood, one is dropped and logged.
+// Web API.
 func (s *Slack) aside(work context.Context, to bot.Command, m bot.Message) {
+	if to.Channel == "" && to.ReplyTo == "" {
+		s.log.Info("an answer with nowhere to go", "user", to.User, "answer", m.Text)
+		return
+	}
+	s.offLoop(work, to.User, func(ctx context.Context) {
+		if err := s.Private(ctx, to, m); err != nil {
+			s.log.Warn("private answer failed", "user", to.User, "error", err)
+		}
+	})
+}
+
+// offLoop runs one Web API call's worth of work off the event loop. At
+// most cap(s.asides) run at once; past that, under a flood, one is dropped
+// and logged.
+func (s *Slack) offLoop(work context.Context, user string, f func(context.Context)) {
 	select {
 	case s.asides <- struct{}{}:
 	default:
-		s.log.Warn("dropped a private answer: too many in flight", "user", to.User)
+		s.log.Warn("dropped an answer: too many in flight", "user", user)
 		return
 	}
 	go func() {
 		defer func() { <-s.asides }()
 		ctx, cancel := context.WithTimeout(work, 15*time.Second)
 		defer cancel()
-		if err := s.Private(ctx, to, m); err != nil {
-			s.log.Warn("private answer failed", "user", to.User, "error", err)
-		}
+		f(ctx)
 	}()
 }
 
@@ -423,8 +719,12 @@ func ephemeral(m bot.Message) ackPayload {
 }
 
 // Post implements Chat.
-func (s *Slack) Post(ctx context.Context, channel string, m bot.Message) (string, error) {
-	_, ts, err := s.api.PostMessageContext(ctx, channel, msgOptions(m)...)
+func (s *Slack) Post(ctx context.Context, channel, thread string, m bot.Message) (string, error) {
+	opts := msgOptions(m)
+	if thread != "" {
+		opts = append(opts, slack.MsgOptionTS(thread))
+	}
+	_, ts, err := s.api.PostMessageContext(ctx, channel, opts...)
 	return ts, chatError(err)
 }
 
@@ -467,7 +767,11 @@ func (s *Slack) Link(channel, ts string) string {
 // the requester even where the bot is not a member.
 func (s *Slack) Private(ctx context.Context, cmd bot.Command, m bot.Message) error {
 	if cmd.ReplyTo == "" {
-		_, err := s.api.PostEphemeralContext(ctx, cmd.Channel, cmd.User, msgOptions(m)...)
+		opts := msgOptions(m)
+		if cmd.Thread != "" {
+			opts = append(opts, slack.MsgOptionTS(cmd.Thread))
+		}
+		_, err := s.api.PostEphemeralContext(ctx, cmd.Channel, cmd.User, opts...)
 		return chatError(err)
 	}
 	return respond(ctx, s.http, cmd.ReplyTo, &slack.WebhookMessage{

@@ -125,7 +125,7 @@ func TestBotAllowsGroupMembersAndCachesTheLookup(t *testing.T) {
 
 func TestBotHelp(t *testing.T) {
 	h := startBot(t, nil)
-	for _, text := range []string{"", "help", "  HELP  "} {
+	for _, text := range []string{"help", "  HELP  ", "-h"} {
 		id := h.command(otherUser, text)
 		got := h.private(id)
 		if !strings.Contains(got.Text, "/reset-sessions HASH") || !strings.Contains(got.Text, "at most 100") {

@@ -331,15 +331,15 @@ func TestResetFailures(t *testing.T) {
 			want: `3 targets are not valid: "nosuch1" is not a hash, and no sub-user has this username; "nosuch2" is not a hash, and no sub-user has this username; "bad!" is not a residential user hash`},
 		{name: "a sub-user named like a flag", args: []string{"--", "--force"}, exit: 2, want: `"--force" is not a hash, and no sub-user has this username`, requests: 1},
 		{name: "401", script: []iproyaltest.Response{{Status: 401, Body: `{"message":"Unauthenticated."}`}}, args: []string{hashA}, exit: 1,
-			want: "reset failed: iproyal: DELETE /sessions: 401 Unauthorized: Unauthenticated.; check IPROYAL_API_TOKEN", requests: 1},
+			want: "reset failed: IPRoyal refused sessionbot's API token (401 Unauthorized: Unauthenticated.). What to do: The bot's IPRoyal token is wrong", requests: 1},
 		{name: "422", script: []iproyaltest.Response{{Status: 422, Body: `{"errors":{"residential_user_hashes.0":["The selected hash is invalid."]}}`}}, args: []string{hashA}, exit: 1,
-			want: "422 Unprocessable Entity: residential_user_hashes.0: The selected hash is invalid.; IPRoyal rejected the request", requests: 1},
+			want: "IPRoyal rejected the request (422 Unprocessable Entity: residential_user_hashes.0: The selected hash is invalid.)", requests: 1},
 		{name: "429", script: []iproyaltest.Response{{Status: 429, Header: map[string]string{"Retry-After": "90"}}}, args: []string{hashA}, exit: 1,
-			want: "try again in 1m30s", requests: 1},
+			want: "What to do: Try again in 1 minute 30 seconds.", requests: 1},
 		{name: "lookup fails", script: nil, args: []string{"scraper-eu"}, exit: 1, env: func(s *iproyaltest.Server) map[string]string {
 			s.Script("GET", "/residential-subusers", iproyaltest.Response{Status: 403, Body: `{"error":{"message":"API access disabled"}}`})
 			return resetEnv(s)
-		}, want: "looking up sub-users: iproyal: GET /residential-subusers: 403 Forbidden: API access disabled", requests: 1},
+		}, want: "nothing was reset, looking up the sub-users: IPRoyal refused sessionbot's API token (403 Forbidden: API access disabled).", requests: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/sessionbot/sessionbot/bot"
 )
 
 // maxFound is how many sub-users find lists, as in Slack.
@@ -34,7 +36,7 @@ func runFind(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	subs, total, err := client.SearchSubusers(ctx, args[0], maxFound)
 	if err != nil {
-		return fmt.Errorf("searching sub-users: %w; %s", err, hint(err))
+		return failed("could not search the sub-users", err, bot.OpLookup)
 	}
 	if len(subs) == 0 {
 		fmt.Fprintf(stdout, "No sub-user's username contains %q.\n", args[0])

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -79,14 +78,14 @@ func runReset(ctx context.Context, args []string, getenv func(string) string, st
 	res := b.ResetFromCommandLine(ctx, operator(getenv), words, dryRun)
 	switch res.Outcome {
 	case bot.OutcomeLookupFailed:
-		return fmt.Errorf("nothing was reset: looking up sub-users: %w; %s", res.Err, hint(res.Err))
+		return failed("nothing was reset, looking up the sub-users", res.Err, bot.OpLookup)
 	case bot.OutcomeInvalid:
 		return &inputError{"nothing was reset: " + describeBad(res.Bad)}
 	case bot.OutcomeDryRun:
 		fmt.Fprintf(stdout, "Dry run: no DELETE was sent. A real run would reset the sessions of %s:\n%s", count(len(res.Targets)), listTargets(res.Targets))
 		return nil
 	case bot.OutcomeFailed, bot.OutcomeUnknown:
-		return fmt.Errorf("reset failed: %w; %s", res.Err, hint(res.Err))
+		return failed("reset failed", res.Err, bot.OpReset)
 	}
 	fmt.Fprintf(stdout, "Reset the sessions of %s:\n%s", count(len(res.Targets)), listTargets(res.Targets))
 	return nil
@@ -154,27 +153,9 @@ func describeBad(bad []bot.BadTarget) string {
 	return fmt.Sprintf("%d targets are not valid: %s", len(bad), strings.Join(parts, "; "))
 }
 
-// hint says what to do about an IPRoyal failure.
-func hint(err error) string {
-	var apiErr *iproyal.APIError
-	switch {
-	case errors.Is(err, iproyal.ErrUnauthorized):
-		return "check IPROYAL_API_TOKEN, and that API access is enabled on the IPRoyal account"
-	case errors.Is(err, iproyal.ErrRateLimited):
-		if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
-			return "IPRoyal is rate limiting; try again in " + apiErr.RetryAfter.String()
-		}
-		return "IPRoyal is rate limiting; try again in a minute"
-	case errors.Is(err, iproyal.ErrServer):
-		return "IPRoyal is having trouble; try again in a few minutes"
-	case errors.Is(err, iproyal.ErrValidation):
-		return "IPRoyal rejected the request; check the hashes"
-	case errors.Is(err, iproyal.ErrNotFound):
-		return "check IPROYAL_API_URL"
-	case errors.Is(err, context.Canceled):
-		return "interrupted; the sessions may or may not have been reset, and running again is safe"
-	case errors.As(err, &apiErr):
-		return "unexpected answer from IPRoyal"
-	}
-	return "could not get an answer from IPRoyal (check IPROYAL_API_URL and the network); the sessions may or may not have been reset, and running again is safe"
+// failed words an IPRoyal failure for a person at a terminal, as the bot
+// words it in Slack (the raw error is in the audit line).
+func failed(doing string, err error, op bot.Operation) error {
+	what, todo := bot.DescribeFailure(err, op)
+	return fmt.Errorf("%s: %s What to do: %s%s", doing, what, strings.ToUpper(todo[:1]), todo[1:])
 }

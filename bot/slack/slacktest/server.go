@@ -119,6 +119,20 @@ type Reaction struct {
 	Channel, TS, Name string
 }
 
+// View is a modal the app opened (views.open) or a home tab it published
+// (views.publish).
+type View struct {
+	ID      string
+	User    string // views.publish: whose home tab
+	Trigger string // views.open: the trigger it used
+	// The view as the app sent it: type, callback_id, private_metadata, blocks.
+	Type            string          `json:"type"`
+	CallbackID      string          `json:"callback_id"`
+	PrivateMetadata string          `json:"private_metadata"`
+	Title           json.RawMessage `json:"title"`
+	Blocks          json.RawMessage `json:"blocks"`
+}
+
 // Response is a post to a response_url.
 type Response struct {
 	EnvelopeID      string
@@ -235,6 +249,8 @@ type Server struct {
 	current      map[string]*Message // by channel and ts: as it is now, updates applied
 	updates      []Update
 	ephemerals   []Ephemeral
+	views        []View
+	triggers     map[string]time.Time // trigger IDs handed out, and when
 	reactions    []Reaction
 	responses    []Response
 	calls        []Call
@@ -277,6 +293,7 @@ func NewServer(appToken, botToken string) *Server {
 		failures:     map[string][]Failure{},
 		groups:       map[string][]string{},
 		current:      map[string]*Message{},
+		triggers:     map[string]time.Time{},
 	}
 	// slack-go dials with Origin: https://api.slack.com, which is not us.
 	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
@@ -434,6 +451,9 @@ func (st *State) Updates() []Update { return st.s.updates }
 // Ephemerals is every chat.postEphemeral so far.
 func (st *State) Ephemerals() []Ephemeral { return st.s.ephemerals }
 
+// Views is every view opened or published so far.
+func (st *State) Views() []View { return st.s.views }
+
 // Responses is every response_url post so far.
 func (st *State) Responses() []Response { return st.s.responses }
 
@@ -452,6 +472,13 @@ func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
+}
+
+// Views returns every view opened or published.
+func (s *Server) Views() []View {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]View(nil), s.views...)
 }
 
 // Hellos returns how many hello frames have been sent.
@@ -523,7 +550,7 @@ func (s *Server) SendSlashCommand(cmd SlashCommand) (string, error) {
 		cmd.ResponseURL = strings.TrimSuffix(s.URL, "api/") + "response/" + id
 	}
 	if cmd.TriggerID == "" {
-		cmd.TriggerID = "trig-" + id
+		cmd.TriggerID = s.trigger(id)
 	}
 	if cmd.IsEnterpriseInstall == "" {
 		cmd.IsEnterpriseInstall = "false"
@@ -549,7 +576,7 @@ func (s *Server) SendClick(user, channel string, button Button) (string, error) 
 		"user":         map[string]any{"id": user, "username": strings.ToLower(user), "team_id": TeamID},
 		"api_app_id":   AppID,
 		"container":    map[string]any{"type": "message", "message_ts": "1764158400.000000", "channel_id": channel, "is_ephemeral": true},
-		"trigger_id":   "trig-" + id,
+		"trigger_id":   s.trigger(id),
 		"channel":      map[string]any{"id": channel, "name": "general"},
 		"response_url": strings.TrimSuffix(s.URL, "api/") + "response/" + id,
 		"actions": []map[string]any{{
@@ -564,14 +591,189 @@ func (s *Server) SendClick(user, channel string, button Button) (string, error) 
 	return id, s.SendEnvelope(id, "interactive", payload)
 }
 
+// trigger hands out a trigger ID, valid for views.open for 3 s.
+func (s *Server) trigger(envelopeID string) string {
+	id := "trig-" + envelopeID
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.triggers[id] = time.Now()
+	return id
+}
+
+func (s *Server) nextEnvelope() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.envelopes++
+	return fmt.Sprintf("env-%06d", s.envelopes)
+}
+
+// AddMessage makes a message someone (not the app) wrote in channel, such
+// as an alert, and returns it: the app can reply in its thread and react
+// to it.
+func (s *Server) AddMessage(channel, text string) Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ts++
+	m := Message{Channel: channel, TS: fmt.Sprintf("%d.%06d", s.epoch(), s.ts), Text: text}
+	s.current[channel+"/"+m.TS] = &m
+	return m
+}
+
+// Mention is an app_mention event: someone wrote @sessionbot.
+type Mention struct {
+	User, Channel, Text string
+	TS                  string // the mention's own message; default: a new one
+	ThreadTS            string // set when the mention is a reply in a thread
+	BotID               string // set when a bot wrote it
+}
+
+// SendMention delivers an app_mention event as Slack does over Socket Mode,
+// and returns its event ID; the mention's message exists in the channel,
+// so the app can react to it.
+func (s *Server) SendMention(m Mention) (eventID string, err error) {
+	s.mu.Lock()
+	if m.TS == "" {
+		s.ts++
+		m.TS = fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
+	}
+	msg := Message{Channel: m.Channel, TS: m.TS, Text: m.Text, ThreadTS: m.ThreadTS}
+	if _, ok := s.current[m.Channel+"/"+m.TS]; !ok {
+		s.current[m.Channel+"/"+m.TS] = &msg // someone's message, not the app's
+	}
+	s.envelopes++
+	eventID = fmt.Sprintf("Ev%06d", s.envelopes)
+	s.mu.Unlock()
+	event := map[string]any{"type": "app_mention", "user": m.User, "text": m.Text, "ts": m.TS, "channel": m.Channel, "event_ts": m.TS}
+	if m.ThreadTS != "" {
+		event["thread_ts"] = m.ThreadTS
+	}
+	if m.BotID != "" {
+		event["bot_id"] = m.BotID
+	}
+	return eventID, s.SendEvent(eventID, event, 0)
+}
+
+// SendHomeOpened delivers the app_home_opened event of user opening the
+// app's home tab.
+func (s *Server) SendHomeOpened(user string) (eventID string, err error) {
+	eventID = "Ev" + s.nextEnvelope()
+	return eventID, s.SendEvent(eventID, map[string]any{"type": "app_home_opened", "user": user, "channel": "D0" + user, "tab": "home", "event_ts": "1764158400.000100"}, 0)
+}
+
+// SendEvent delivers an events_api envelope carrying event, as delivery
+// retry (0 for the first): a retry has a new envelope ID, the same event
+// ID, and retry_attempt and retry_reason, as Slack sends it when it thinks
+// the first was not acknowledged.
+func (s *Server) SendEvent(eventID string, event map[string]any, retry int) error {
+	payload, err := json.Marshal(map[string]any{
+		"token": "verification-token", "team_id": TeamID, "api_app_id": AppID, "event": event,
+		"type": "event_callback", "event_id": eventID, "event_time": 1764158400,
+		"authorizations": []map[string]any{{"team_id": TeamID, "user_id": BotUser, "is_bot": true}},
+	})
+	if err != nil {
+		return err
+	}
+	extra := map[string]any{}
+	if retry > 0 {
+		extra["retry_attempt"], extra["retry_reason"] = retry, "timeout"
+	}
+	return s.sendEnvelope(s.nextEnvelope(), "events_api", payload, extra)
+}
+
+// Shortcut is a message shortcut used on a message.
+type Shortcut struct {
+	User, Channel string
+	CallbackID    string  // default reset_sessions
+	Message       Message // the message it was used on: TS, Text, Blocks, ThreadTS
+	Attachments   []map[string]any
+}
+
+// SendShortcut delivers the message_action envelope of a message shortcut
+// and returns its envelope ID. Its trigger lasts 3 s.
+func (s *Server) SendShortcut(sc Shortcut) (string, error) {
+	id := s.nextEnvelope()
+	if sc.Message.TS == "" {
+		sc.Message = s.AddMessage(sc.Channel, sc.Message.Text)
+	}
+	if sc.CallbackID == "" {
+		sc.CallbackID = "reset_sessions"
+	}
+	msg := map[string]any{"type": "message", "user": "U0ALERTS", "ts": sc.Message.TS, "text": sc.Message.Text}
+	if sc.Message.Blocks != nil {
+		msg["blocks"] = sc.Message.Blocks
+	}
+	if sc.Message.ThreadTS != "" {
+		msg["thread_ts"] = sc.Message.ThreadTS
+	}
+	if sc.Attachments != nil {
+		msg["attachments"] = sc.Attachments
+	}
+	payload, err := json.Marshal(map[string]any{
+		"type": "message_action", "callback_id": sc.CallbackID, "trigger_id": s.trigger(id),
+		"message_ts": sc.Message.TS, "response_url": strings.TrimSuffix(s.URL, "api/") + "response/" + id,
+		"message": msg, "user": map[string]any{"id": sc.User, "name": strings.ToLower(sc.User), "team_id": TeamID},
+		"channel": map[string]any{"id": sc.Channel, "name": "alerts"}, "team": map[string]any{"id": TeamID, "domain": "sessionbot-tests"},
+		"token": "verification-token", "action_ts": "1764158401.000000",
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, s.SendEnvelope(id, "interactive", payload)
+}
+
+// SendSuggestion delivers the block_suggestion envelope of user typing
+// value in an external select of view, and returns its envelope ID; the
+// options come back in the ack.
+func (s *Server) SendSuggestion(user string, view View, actionID, blockID, value string) (string, error) {
+	id := s.nextEnvelope()
+	payload, err := json.Marshal(map[string]any{
+		"type": "block_suggestion", "user": map[string]any{"id": user, "team_id": TeamID}, "api_app_id": AppID,
+		"container": map[string]any{"type": "view", "view_id": view.ID}, "action_id": actionID, "block_id": blockID, "value": value,
+		"team": map[string]any{"id": TeamID}, "token": "verification-token",
+		"view": map[string]any{"id": view.ID, "type": view.Type, "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata},
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, s.SendEnvelope(id, "interactive", payload)
+}
+
+// SubmitView delivers the view_submission envelope of user submitting view
+// with values (block ID, then action ID, then the element's state, as
+// Slack sends it), and returns its envelope ID; the answer is in the ack.
+func (s *Server) SubmitView(user string, view View, values map[string]map[string]any) (string, error) {
+	id := s.nextEnvelope()
+	payload, err := json.Marshal(map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": TeamID}, "user": map[string]any{"id": user, "team_id": TeamID},
+		"api_app_id": AppID, "token": "verification-token", "trigger_id": s.trigger(id),
+		"view": map[string]any{
+			"id": view.ID, "type": view.Type, "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata,
+			"blocks": view.Blocks, "state": map[string]any{"values": values}, "hash": "h-" + id,
+		},
+		"response_urls": []any{},
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, s.SendEnvelope(id, "interactive", payload)
+}
+
 // SendEnvelope delivers an envelope of any type with the given ID.
 func (s *Server) SendEnvelope(envelopeID, typ string, payload json.RawMessage) error {
-	frame, err := json.Marshal(map[string]any{
+	return s.sendEnvelope(envelopeID, typ, payload, nil)
+}
+
+func (s *Server) sendEnvelope(envelopeID, typ string, payload json.RawMessage, extra map[string]any) error {
+	env := map[string]any{
 		"envelope_id":              envelopeID,
 		"type":                     typ,
-		"accepts_response_payload": typ == "slash_commands",
+		"accepts_response_payload": typ == "slash_commands" || typ == "interactive",
 		"payload":                  payload,
-	})
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	frame, err := json.Marshal(env)
 	if err != nil {
 		return err
 	}
@@ -819,6 +1021,10 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		s.history(w, params)
 	case "reactions.add":
 		s.addReaction(w, params)
+	case "views.open":
+		s.openView(w, params)
+	case "views.publish":
+		s.publishView(w, params)
 	case "usergroups.users.list":
 		s.mu.Lock()
 		members, ok := s.groups[params.Get("usergroup")]
@@ -943,6 +1149,144 @@ func (s *Server) addReaction(w http.ResponseWriter, params url.Values) {
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventReaction, At: time.Now(), Message: Message{Channel: r.Channel, TS: r.TS}})
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+// Limits real Slack enforces on views.
+const (
+	triggerLife   = 3 * time.Second
+	maxViewBlocks = 100
+	maxTitle      = 24
+	maxMetadata   = 3000
+)
+
+// openView serves views.open: a modal, with a trigger at most 3 s old.
+func (s *Server) openView(w http.ResponseWriter, params url.Values) {
+	trigger := params.Get("trigger_id")
+	s.mu.Lock()
+	issued, ok := s.triggers[trigger]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_trigger_id"})
+		return
+	case time.Since(issued) > triggerLife:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "expired_trigger_id"})
+		return
+	}
+	v, code := checkView(params.Get("view"), "modal")
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	v.Trigger = trigger
+	s.recordView(w, v)
+}
+
+// publishView serves views.publish: a user's home tab.
+func (s *Server) publishView(w http.ResponseWriter, params url.Values) {
+	if params.Get("user_id") == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	v, code := checkView(params.Get("view"), "home")
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	v.User = params.Get("user_id")
+	s.recordView(w, v)
+}
+
+func (s *Server) recordView(w http.ResponseWriter, v View) {
+	s.mu.Lock()
+	v.ID = fmt.Sprintf("V%06d", len(s.views)+1)
+	s.views = append(s.views, v)
+	s.notify()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "view": map[string]any{"id": v.ID, "type": v.Type, "callback_id": v.CallbackID}})
+}
+
+// checkView validates a view as Slack does.
+func checkView(raw, typ string) (View, string) {
+	var v View
+	if err := json.Unmarshal([]byte(raw), &v); err != nil || v.Type != typ {
+		return v, "invalid_arguments"
+	}
+	var title struct {
+		Text string `json:"text"`
+	}
+	_ = json.Unmarshal(v.Title, &title)
+	var blocks []struct {
+		Type     string `json:"type"`
+		BlockID  string `json:"block_id"`
+		Optional bool   `json:"optional"`
+		Element  *struct {
+			Type    string            `json:"type"`
+			Options []json.RawMessage `json:"options"`
+		} `json:"element"`
+	}
+	_ = json.Unmarshal(v.Blocks, &blocks)
+	switch {
+	case typ == "modal" && (title.Text == "" || utf8.RuneCountInString(title.Text) > maxTitle):
+		return v, "invalid_arguments"
+	case len(blocks) == 0 || len(blocks) > maxViewBlocks || len(v.PrivateMetadata) > maxMetadata:
+		return v, "invalid_arguments"
+	}
+	if code := checkBlocks(v.Blocks, false); code != "" {
+		return v, code
+	}
+	for _, b := range blocks {
+		if b.Type == "input" && (b.Element == nil || b.BlockID == "") {
+			return v, "invalid_arguments"
+		}
+		if b.Element != nil && b.Element.Type == "checkboxes" && (len(b.Element.Options) == 0 || len(b.Element.Options) > 10) {
+			return v, "invalid_arguments"
+		}
+	}
+	return v, ""
+}
+
+// InputBlocks returns the block IDs of a view's input blocks: the only keys
+// Slack accepts in a submission's errors.
+func (v View) InputBlocks() []string {
+	var blocks []struct {
+		Type    string `json:"type"`
+		BlockID string `json:"block_id"`
+	}
+	_ = json.Unmarshal(v.Blocks, &blocks)
+	var out []string
+	for _, b := range blocks {
+		if b.Type == "input" {
+			out = append(out, b.BlockID)
+		}
+	}
+	return out
+}
+
+// Content is what a person reads in a view: every text in its blocks,
+// labels and options included.
+func (v View) Content() string {
+	var doc any
+	_ = json.Unmarshal(v.Blocks, &doc)
+	var out []string
+	var walk func(any)
+	walk = func(x any) {
+		switch x := x.(type) {
+		case map[string]any:
+			if t, ok := x["text"].(string); ok {
+				out = append(out, t)
+			}
+			for _, y := range x {
+				walk(y)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y)
+			}
+		}
+	}
+	walk(doc)
+	return strings.Join(out, "\n")
 }
 
 // history serves conversations.history: a channel's messages, newest

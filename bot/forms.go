@@ -1,0 +1,291 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sessionbot/sessionbot/iproyal"
+)
+
+// Form is a request made in a form (a modal): its targets picked from a
+// list or typed, its submission the confirmation.
+type Form struct {
+	User    string
+	Channel string // where the reset is announced
+	Thread  string // when set, the announcement and outcome go in this thread
+	Via     string // "shortcut", "picker": for the audit line
+	Targets []string
+	// Names holds the usernames the form showed for hashes (a picker's
+	// labels), so the announcement can name them without a lookup.
+	Names  map[string]string
+	DryRun bool
+}
+
+// The fields of a form a problem is about.
+const (
+	FieldTargets = "targets"
+	FieldChannel = "channel"
+)
+
+// FormProblem is what a form must say beside one of its fields before it
+// can be submitted. Text is plain text.
+type FormProblem struct {
+	Field string
+	Text  string
+}
+
+// Checked is a form that passed its checks, ready to run.
+type Checked struct {
+	r       *request
+	form    Form
+	targets []Target
+}
+
+// maxProblem bounds a form's error text: it shows under one field.
+const maxProblem = 300
+
+// CheckForm checks a submitted form as a command would be checked: the
+// rate limit, the allow-list (a group lookup if needed), and every target
+// (usernames looked up). It is quick enough for Slack's 3 s answer to a
+// submission when ctx says so. With problems, nothing was done, and the
+// audit log has its line; otherwise RunForm runs it.
+func (b *Bot) CheckForm(ctx context.Context, f Form) (*Checked, []FormProblem) {
+	cmd := Command{User: f.User, Channel: f.Channel, Thread: f.Thread, Via: f.Via}
+	r := &request{id: b.cfg.NewID(), kind: via(cmd), cmd: cmd, start: b.cfg.Now()}
+	problems := b.checkForm(ctx, r, f)
+	if len(problems) > 0 {
+		b.audit(r)
+		return nil, problems
+	}
+	return &Checked{r: r, form: f, targets: r.targets}, nil
+}
+
+func (b *Bot) checkForm(ctx context.Context, r *request, f Form) []FormProblem {
+	if !b.admit(r) {
+		return []FormProblem{{FieldTargets, plainText(rateLimitedMessage(b.cfg.RateLimitPerMinute, r.retryIn).Text)}}
+	}
+	if f.Channel == "" {
+		r.outcome = OutcomeInvalid
+		return []FormProblem{{FieldChannel, "Pick the channel where the reset is announced."}}
+	}
+	reason, lookupErr := b.auth.Authorize(ctx, f.User, f.Channel)
+	if reason != "" {
+		r.outcome, r.err = OutcomeDenied, lookupErr
+		b.denials.mirror(f.User, f.Channel, reason)
+		field := FieldTargets
+		if reason == DeniedChannel {
+			field = FieldChannel
+		}
+		return []FormProblem{{field, clip(plainText(deniedMessage(reason, b.auth.Policy()).Text))}}
+	}
+	var words []word
+	for _, t := range f.Targets {
+		words = append(words, splitWords(t)...) // a form has no keywords: every word is a target
+	}
+	words = dedupe(words)
+	switch {
+	case len(words) == 0:
+		r.outcome = OutcomeInvalid
+		return []FormProblem{{FieldTargets, "Pick or type at least one residential user."}}
+	case len(words) > b.cfg.MaxTargets:
+		r.outcome = OutcomeTooMany
+		return []FormProblem{{FieldTargets, fmt.Sprintf("%d targets is more than the limit of %d at once: split them.", len(words), b.cfg.MaxTargets)}}
+	}
+	var finder SubuserFinder
+	if !b.cfg.DryRun {
+		finder = b.iproyal
+	}
+	targets, bad, err := resolve(ctx, finder, words)
+	if err != nil {
+		r.outcome, r.err = OutcomeLookupFailed, err
+		what, todo := describeFailure(err, OpLookup)
+		if stopping(ctx) {
+			what, todo = "sessionbot stopped before IPRoyal answered.", "submit again in a moment."
+		}
+		return []FormProblem{{FieldTargets, clip(plainText("Nothing was reset: " + what + " " + upperFirst(todo)))}}
+	}
+	if len(bad) > 0 {
+		r.outcome = OutcomeInvalid
+		parts := make([]string, len(bad))
+		for i, t := range bad {
+			parts[i] = fmt.Sprintf("%q: %s", unescaper.Replace(t.Input), plainText(t.Reason))
+		}
+		return []FormProblem{{FieldTargets, clip("Not valid, so nothing was reset: " + strings.Join(parts, "; "))}}
+	}
+	for i, t := range targets {
+		if t.Username == "" {
+			targets[i].Username = f.Names[t.Hash]
+		}
+	}
+	r.targets = targets
+	return nil
+}
+
+func clip(s string) string {
+	if len([]rune(s)) > maxProblem {
+		return string([]rune(s)[:maxProblem-1]) + "…"
+	}
+	return s
+}
+
+// RunForm runs a checked form: the announcement, the reset, the trail, as
+// for a confirmed command. A dry run is answered privately.
+func (b *Bot) RunForm(ctx context.Context, c *Checked) Outcome {
+	r := b.newRequest(ctx, c.r.kind, c.r.cmd)
+	defer r.done()
+	r.id, r.start, r.targets = c.r.id, c.r.start, c.targets
+	if c.form.DryRun {
+		b.private(r, dryRunPreviewMessage(r.id, c.targets))
+		r.outcome = OutcomeDryRun
+	} else {
+		tell := func(ctx context.Context, m Message) error { return b.chat.Private(ctx, r.cmd, m) }
+		r.outcome = b.execute(r, c.form.User, c.form.Channel, c.form.Thread, c.targets, tell, "")
+	}
+	b.audit(r)
+	return r.outcome
+}
+
+// Option is a sub-user a picker offers.
+type Option struct {
+	Label string // the username
+	Value string // the hash
+}
+
+// maxOptions is how many options a picker may offer at once (Slack's limit).
+const maxOptions = 100
+
+// Suggest offers the sub-users whose username contains text, for a picker
+// as its user types. Typing does not count against the rate limit, but
+// only the allowed see sub-users. When it cannot offer any, problem says
+// why, in plain words.
+func (b *Bot) Suggest(ctx context.Context, user, channel, text string) (opts []Option, problem string) {
+	reason, known := b.auth.Decided(user, channel)
+	if !known {
+		reason, _ = b.auth.Authorize(ctx, user, channel)
+	}
+	if channel == "" && reason == DeniedChannel {
+		reason = ""
+	}
+	if reason != "" {
+		return nil, "You are not allowed to reset sessions here."
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, "Type part of a username."
+	}
+	if b.cfg.DryRun {
+		return nil, "Dry run: IPRoyal is not called."
+	}
+	subs, total, err := b.iproyal.SearchSubusers(ctx, text, maxOptions)
+	if err != nil {
+		what, _ := describeFailure(err, OpLookup)
+		return nil, plainText(what) + " Type again to retry."
+	}
+	if len(subs) == 0 {
+		return nil, "No sub-user's username contains that."
+	}
+	for _, s := range subs {
+		if _, err := iproyal.ParseHash(s.Hash); err == nil {
+			opts = append(opts, Option{Label: s.Username, Value: s.Hash})
+		}
+	}
+	if total > len(opts) && len(opts) == maxOptions {
+		opts[maxOptions-1] = Option{Label: fmt.Sprintf("…and %d more: type more of the name", total-maxOptions+1), Value: "!"}
+	}
+	return opts, ""
+}
+
+// Home is what a user's App Home tab shows: whether they may reset and
+// where, the account, and how to use every way in.
+type Home struct {
+	User           string
+	Allowed        bool
+	Reason         string   // why not, in words
+	Channels       []string // the only channels, if ALLOWED_CHANNELS is set
+	Account        *iproyal.Account
+	AccountProblem string // why the account status is missing, in words
+	Command        string
+	MaxTargets     int
+	ConfirmAbove   int
+}
+
+// accountTTL is how long the home tab trusts IPRoyal's account status.
+const accountTTL = time.Minute
+
+// account caches GET /me for the home tab.
+type account struct {
+	mu      sync.Mutex
+	value   iproyal.Account
+	fetched time.Time
+}
+
+// Home says what user's App Home tab shows. The account status is cached
+// for a minute: everyone opening the tab does not cost a call each.
+func (b *Bot) Home(ctx context.Context, user string) Home {
+	h := Home{User: user, Command: b.cfg.Command, MaxTargets: b.cfg.MaxTargets, ConfirmAbove: b.cfg.ConfirmAbove, Channels: b.auth.Policy().Channels}
+	reason, known := b.auth.Decided(user, "")
+	if !known {
+		reason, _ = b.auth.Authorize(ctx, user, "")
+	}
+	if reason == DeniedChannel { // no channel here: the home tab is everywhere
+		reason = ""
+	}
+	h.Allowed, h.Reason = reason == "", deniedReason(reason, b.auth.Policy())
+	if !h.Allowed || b.cfg.DryRun || b.iproyal == nil {
+		return h
+	}
+	b.acct.mu.Lock()
+	defer b.acct.mu.Unlock()
+	if b.cfg.Now().Sub(b.acct.fetched) >= accountTTL {
+		a, err := b.iproyal.Me(ctx)
+		if err != nil {
+			what, _ := describeFailure(err, OpStatus)
+			h.AccountProblem = plainText(what)
+			return h
+		}
+		b.acct.value, b.acct.fetched = a, b.cfg.Now()
+	}
+	a := b.acct.value
+	h.Account = &a
+	return h
+}
+
+// hashPattern finds residential user hashes in any text, in any case.
+var hashPattern = regexp.MustCompile(`(?i)\b[0-7][0-9A-HJKMNP-TV-Z]{25}\b`)
+
+// FindHashes returns the residential user hashes in text, upper-cased, each
+// once, in the order they first appear.
+func FindHashes(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range hashPattern.FindAllString(text, -1) {
+		h, err := iproyal.ParseHash(m)
+		if err == nil && !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// plainText turns the core's mrkdwn into plain text, for fields that show
+// no markup (a form's errors, the command line): code spans and emphasis
+// unwrapped, mentions named, entities decoded.
+func plainText(s string) string {
+	s = mentionRef.ReplaceAllString(s, "@$1")
+	s = strings.NewReplacer("`", "", "*", "").Replace(s)
+	return unescaper.Replace(s)
+}
+
+var mentionRef = regexp.MustCompile(`<[@#!](?:subteam\^)?([A-Z0-9]+)>`)
+
+// DescribeFailure says what went wrong with IPRoyal during op, and what to
+// do, in plain words: the one place that words IPRoyal's failures, for the
+// command line as for Slack.
+func DescribeFailure(err error, op Operation) (what, todo string) {
+	what, todo = describeFailure(err, op)
+	return plainText(what), plainText(todo)
+}
