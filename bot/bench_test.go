@@ -73,8 +73,8 @@ func (nopChat) Replace(context.Context, string, Message) error                { 
 
 type nopIPRoyal struct{}
 
-func (nopIPRoyal) FindSubuser(context.Context, string) (iproyal.Subuser, error) {
-	return iproyal.Subuser{}, nil
+func (nopIPRoyal) FindSubusers(context.Context, []string) (iproyal.Lookup, error) {
+	return iproyal.Lookup{}, nil
 }
 func (nopIPRoyal) SearchSubusers(context.Context, string, int) ([]iproyal.Subuser, int, error) {
 	return nil, 0, nil

@@ -178,6 +178,7 @@ type Bot struct {
 	cfg     Config
 	auth    *Authorizer
 	iproyal IPRoyal
+	finder  SubuserFinder // iproyal, behind a minute's cache of usernames
 	chat    Chat
 	log     *slog.Logger
 	limiter *userLimiter
@@ -229,6 +230,9 @@ func New(cfg Config, auth *Authorizer, ipr IPRoyal, chat Chat) *Bot {
 		clicks:  map[string]clickSeen{},
 	}
 	b.denials = newDenialMirror(b)
+	if ipr != nil {
+		b.finder = newCachedFinder(ipr, cfg.Now)
+	}
 	return b
 }
 
@@ -428,7 +432,7 @@ func (b *Bot) handle(r *request) Outcome {
 	}
 	var finder SubuserFinder
 	if !b.cfg.DryRun {
-		finder = b.iproyal
+		finder = b.finder
 	}
 	targets, bad, err := resolve(r.work, finder, c.targets)
 	if err != nil {

@@ -29,7 +29,7 @@ func (b *Bot) ResetFromCommandLine(ctx context.Context, operator string, words [
 }
 
 func (b *Bot) resetFromCommandLine(r *request, words []string, dryRun bool, res *CLIResult) Outcome {
-	targets, bad, err := ResolveTargets(r.work, b.iproyal, words)
+	targets, bad, err := ResolveTargets(r.work, b.finder, words)
 	if err != nil {
 		r.err, res.Err = err, err
 		return OutcomeLookupFailed

@@ -97,7 +97,7 @@ func (b *Bot) checkForm(ctx context.Context, r *request, f Form) []FormProblem {
 	}
 	var finder SubuserFinder
 	if !b.cfg.DryRun {
-		finder = b.iproyal
+		finder = b.finder
 	}
 	targets, bad, err := resolve(ctx, finder, words)
 	if err != nil {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -189,5 +190,71 @@ func TestDenialsAreMirroredOncePerWindow(t *testing.T) {
 	}
 	if len(c.updates) != 1 || !strings.Contains(c.updates[0], "<@U0BOB> was refused 12 times in the last minute, last in <#C1>: not in ALLOWED_USERS.") {
 		t.Errorf("updates = %q, want Bob's count", c.updates)
+	}
+}
+
+// barrierChat holds each of the outcome's calls (the thread reply, the
+// reaction, the announcement's update, the journal's rewrite) until all of
+// them have been made. Made one after another, the first would wait for
+// the others forever; made together, each is one round trip after
+// IPRoyal's answer.
+type barrierChat struct {
+	nopChat
+	arrived chan string
+	release chan struct{}
+	once    sync.Once
+	want    int
+}
+
+func (c *barrierChat) wait(ctx context.Context, what string) error {
+	c.arrived <- what
+	if len(c.arrived) == c.want {
+		c.once.Do(func() { close(c.release) })
+	}
+	select {
+	case <-c.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *barrierChat) Reply(ctx context.Context, _, _ string, _ Message, _ bool) error {
+	return c.wait(ctx, "reply")
+}
+func (c *barrierChat) React(ctx context.Context, _, _, _ string) error { return c.wait(ctx, "react") }
+func (c *barrierChat) Update(ctx context.Context, _, _ string, _ Message) error {
+	return c.wait(ctx, "update")
+}
+
+type barrierJournal struct {
+	*memJournal
+	c *barrierChat
+}
+
+func (j barrierJournal) Rewrite(ctx context.Context, e Entry, m Message) error {
+	if e.State == StateStarted {
+		return j.memJournal.Rewrite(ctx, e, m)
+	}
+	return j.c.wait(ctx, "journal")
+}
+
+func TestTheOutcomeGoesOutInOneRoundTrip(t *testing.T) {
+	c := &barrierChat{arrived: make(chan string, 4), release: make(chan struct{}), want: 4}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b := New(Config{Journal: barrierJournal{newMemJournal(), c}}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, c)
+	b.Handle(ctx, Command{User: "U1", Channel: "C1", Text: hashA})
+	if ctx.Err() != nil {
+		t.Fatalf("the outcome's calls were made one after another: only %d of 4 before the first gave up", len(c.arrived))
+	}
+	close(c.arrived)
+	var got []string
+	for what := range c.arrived {
+		got = append(got, what)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"journal", "react", "reply", "update"}) {
+		t.Errorf("calls = %v", got)
 	}
 }

@@ -2,10 +2,7 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"strings"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/sessionbot/sessionbot/iproyal"
 )
@@ -34,13 +31,11 @@ type BadTarget struct {
 	Reason string // safe to show
 }
 
-// SubuserFinder resolves a sub-user's username to its hash.
+// SubuserFinder resolves sub-users' usernames to their hashes, all of a
+// command's at once (iproyal.Client.FindSubusers).
 type SubuserFinder interface {
-	FindSubuser(ctx context.Context, username string) (iproyal.Subuser, error)
+	FindSubusers(ctx context.Context, usernames []string) (iproyal.Lookup, error)
 }
-
-// maxLookups bounds concurrent username lookups for one command.
-const maxLookups = 4
 
 // validUsername says whether s could be a sub-user's username. It is
 // deliberately narrow: whatever passes is echoed back to Slack verbatim.
@@ -59,12 +54,11 @@ func validUsername(s string) bool {
 }
 
 // ResolveTargets turns words into targets. Hashes are validated locally;
-// anything else that could be a username is looked up with finder, unless
-// finder is nil (a dry run without IPRoyal), in which case the username is
-// kept without a hash. Words that are neither, and usernames IPRoyal does not
-// know, come back as bad targets. err is set only when IPRoyal itself failed,
-// and then the other results are meaningless: the first failure cancels the
-// lookups still running, and is the one reported.
+// anything else that could be a username is looked up with finder, all in
+// one call, unless finder is nil (a dry run without IPRoyal), in which case
+// the username is kept without a hash. Words that are neither, and usernames
+// IPRoyal does not know, come back as bad targets. err is set only when
+// IPRoyal itself failed, and then the other results are meaningless.
 func ResolveTargets(ctx context.Context, finder SubuserFinder, words []string) (targets []Target, bad []BadTarget, err error) {
 	ws := make([]word, len(words))
 	for i, w := range words {
@@ -79,8 +73,8 @@ func resolve(ctx context.Context, finder SubuserFinder, words []word) (targets [
 		bad *BadTarget
 	}
 	slots := make([]slot, len(words))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxLookups)
+	var lookup []string // the usernames to look up, and where they go
+	var at []int
 	for i, lw := range words {
 		w := lw.text
 		if h, err := iproyal.ParseHash(w); err == nil {
@@ -95,26 +89,23 @@ func resolve(ctx context.Context, finder SubuserFinder, words []word) (targets [
 			slots[i].bad = &BadTarget{Input: w, Reason: "not a residential user hash (26 characters, like 01H7YCG0R9GYY1YCPS2S4QA6WB) or a sub-user username"}
 			continue
 		}
-		if finder == nil {
-			slots[i].t = Target{Username: w}
-			continue
+		slots[i].t = Target{Username: w}
+		if finder != nil {
+			lookup, at = append(lookup, w), append(at, i)
 		}
-		g.Go(func() error {
-			sub, err := finder.FindSubuser(gctx, w)
-			var nf *iproyal.SubuserNotFoundError
-			switch {
-			case errors.As(err, &nf):
-				slots[i].bad = &BadTarget{Input: w, Reason: "not a hash, and no sub-user has this username" + didYouMean(nf.Suggestions)}
-			case err != nil:
-				return err
-			default:
-				slots[i].t = Target{Hash: sub.Hash, Username: w}
-			}
-			return nil
-		})
 	}
-	if err := g.Wait(); err != nil {
-		return nil, nil, err
+	if len(lookup) > 0 {
+		l, err := finder.FindSubusers(ctx, lookup)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, w := range lookup {
+			if sub, ok := l.Found[w]; ok {
+				slots[at[k]].t.Hash = sub.Hash
+				continue
+			}
+			slots[at[k]].bad = &BadTarget{Input: w, Reason: "not a hash, and no sub-user has this username" + didYouMean(l.Suggestions[w])}
+		}
 	}
 
 	byHash := make(map[string]int, len(slots))

@@ -2,7 +2,7 @@ package bot
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -99,37 +99,60 @@ func FuzzCommandText(f *testing.F) {
 	})
 }
 
-// finderFunc is a SubuserFinder from a function.
-type finderFunc func(ctx context.Context, username string) (iproyal.Subuser, error)
-
-func (f finderFunc) FindSubuser(ctx context.Context, username string) (iproyal.Subuser, error) {
-	return f(ctx, username)
-}
-
-// The first lookup to fail is the one reported, at once, and it cancels the
-// others: one 401 beside hanging lookups does not wait for them.
-func TestResolveTargetsReportsTheFirstFailureAtOnce(t *testing.T) {
-	unauthorized := &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}
-	cancelled := make(chan string, 10)
-	finder := finderFunc(func(ctx context.Context, username string) (iproyal.Subuser, error) {
-		if username == "fails" {
-			return iproyal.Subuser{}, unauthorized
+// Usernames looked up in the last minute, and every sub-user those lookups
+// saw, cost IPRoyal nothing; a miss is never remembered.
+func TestUsernamesAreCachedForAMinute(t *testing.T) {
+	srv := iproyaltest.NewServer("tok")
+	defer srv.Close()
+	var subs []iproyaltest.Subuser
+	var names []string
+	for i := range 250 {
+		b, _ := iproyal.HashBytes(hashA)
+		b[15] = byte(i)
+		names = append(names, fmt.Sprintf("scraper-%03d", i))
+		subs = append(subs, iproyaltest.Subuser{Hash: iproyal.HashFromBytes(b), Username: names[i]})
+	}
+	srv.SetSubusers(subs...)
+	c, err := iproyal.NewClient(iproyal.WithBaseURL(srv.URL), iproyal.WithToken("tok"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1_800_000_000, 0)
+	f := newCachedFinder(c, func() time.Time { return now })
+	lookups := func() int { return srv.Count("GET", "/residential-subusers") }
+	resolveAll := func(words ...string) ([]Target, []BadTarget) {
+		t.Helper()
+		targets, bad, err := ResolveTargets(context.Background(), f, words)
+		if err != nil {
+			t.Fatal(err)
 		}
-		<-ctx.Done() // hangs until cancelled
-		cancelled <- username
-		return iproyal.Subuser{}, ctx.Err()
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	start := time.Now()
-	_, _, err := ResolveTargets(ctx, finder, []string{"hangs-a", "hangs-b", "fails", "hangs-c"})
-	if !errors.Is(err, iproyal.ErrUnauthorized) {
-		t.Fatalf("err = %v, want the 401", err)
+		return targets, bad
 	}
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("took %v: it waited for the hanging lookups", took)
+
+	if targets, _ := resolveAll(names[200:210]...); len(targets) != 10 || targets[0].Hash != subs[200].Hash {
+		t.Fatalf("targets = %+v", targets)
 	}
-	if n := len(cancelled); n != 3 {
-		t.Errorf("%d hanging lookups were cancelled, want 3", n)
+	listed := lookups()
+	if listed != 3 {
+		t.Errorf("%d requests for 10 usernames in 3 pages", listed)
+	}
+	// The listing saw every sub-user: any of them is now free.
+	if targets, _ := resolveAll(names[0], names[120], names[249]); len(targets) != 3 || lookups() != listed {
+		t.Errorf("%d more requests for usernames the listing saw (targets %+v)", lookups()-listed, targets)
+	}
+	// A miss is asked again, and found once it exists.
+	if _, bad := resolveAll("scraper-new"); len(bad) != 1 {
+		t.Fatalf("bad = %+v", bad)
+	}
+	srv.SetSubusers(append(subs, iproyaltest.Subuser{Hash: hashB, Username: "scraper-new"})...)
+	if targets, _ := resolveAll("scraper-new"); len(targets) != 1 || targets[0].Hash != hashB {
+		t.Errorf("a new sub-user was not found: %+v", targets)
+	}
+	// After a minute, IPRoyal is asked again.
+	now = now.Add(usernameTTL)
+	before := lookups()
+	resolveAll(names[0])
+	if lookups() != before+1 {
+		t.Errorf("%d requests for an expired username, want 1", lookups()-before)
 	}
 }

@@ -76,6 +76,7 @@ type Server struct {
 	account  Account
 	subusers []Subuser
 	perPage  int
+	maxPage  int
 }
 
 // NewServer starts a double that accepts token. Close it when done.
@@ -84,6 +85,7 @@ func NewServer(token string) *Server {
 		Token:   token,
 		script:  map[string][]Response{},
 		perPage: 20,
+		maxPage: 100,
 		account: Account{AvailableTraffic: 32.6, ResidentialUserHash: "01H7YCG0R9GYY1YCPS2S4QA6WB"},
 	}
 	mux := http.NewServeMux()
@@ -123,11 +125,21 @@ func (s *Server) SetSubusers(subs ...Subuser) {
 	s.account.SubusersCount = len(subs)
 }
 
-// SetPerPage sets the page size of the sub-user listing (default 20).
+// SetPerPage sets the page size of the sub-user listing when the request
+// names none (default 20).
 func (s *Server) SetPerPage(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.perPage = n
+}
+
+// SetMaxPerPage caps the page size a request may ask for (default 100, the
+// cap the client assumes; IPRoyal publishes none). A larger per_page gets
+// pages of the cap, as Laravel's paginators answer.
+func (s *Server) SetMaxPerPage(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.maxPage = n
 }
 
 // SetAccount sets what GET /me answers.
@@ -248,6 +260,7 @@ func (s *Server) listSubusers(w http.ResponseWriter, r *http.Request) {
 	if pp, err := strconv.Atoi(q.Get("per_page")); err == nil && pp > 0 {
 		perPage = pp
 	}
+	perPage = min(perPage, s.maxPage)
 	var match []Subuser
 	for _, sub := range s.subusers {
 		if strings.Contains(sub.Username, search) {
