@@ -64,9 +64,12 @@ func (a *Authorizer) Policy() Policy { return a.policy }
 
 // Authorize returns "" when user may reset sessions from channel, and the
 // reason for refusing otherwise. lookupErr is the group lookup failure, if
-// one decided the answer; it is for the log, not for the user.
+// one decided the answer; it is for the log, not for the user. An empty
+// channel is a request with no channel yet (the App Home, a form before its
+// channel is picked): only the user is checked, and the channel is when
+// one is chosen.
 func (a *Authorizer) Authorize(ctx context.Context, user, channel string) (reason DenialReason, lookupErr error) {
-	if len(a.policy.Channels) > 0 && !slices.Contains(a.policy.Channels, channel) {
+	if !a.channelAllowed(channel) {
 		return DeniedChannel, nil
 	}
 	if slices.Contains(a.policy.Users, user) {
@@ -92,7 +95,7 @@ func (a *Authorizer) Authorize(ctx context.Context, user, channel string) (reaso
 // needs a group's members that are not cached. It lets a refusal be given
 // before the request costs anything.
 func (a *Authorizer) Decided(user, channel string) (reason DenialReason, known bool) {
-	if len(a.policy.Channels) > 0 && !slices.Contains(a.policy.Channels, channel) {
+	if !a.channelAllowed(channel) {
 		return DeniedChannel, true
 	}
 	if slices.Contains(a.policy.Users, user) {
@@ -108,6 +111,12 @@ func (a *Authorizer) Decided(user, channel string) (reason DenialReason, known b
 		}
 	}
 	return DeniedUser, true
+}
+
+// channelAllowed says whether the policy allows channel; no channel is not
+// refused here.
+func (a *Authorizer) channelAllowed(channel string) bool {
+	return channel == "" || len(a.policy.Channels) == 0 || slices.Contains(a.policy.Channels, channel)
 }
 
 func (a *Authorizer) cached(group string) (map[string]bool, bool) {

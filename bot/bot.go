@@ -330,7 +330,7 @@ func (b *Bot) triage(cmd Command, help bool) (answer Message, done bool) {
 		answer = b.help(cmd)
 	default:
 		reason, known := b.auth.Decided(cmd.User, cmd.Channel)
-		if !known || reason == "" || cmd.Channel == "" && reason == DeniedChannel {
+		if !known || reason == "" {
 			return Message{}, false
 		}
 		r.outcome = OutcomeDenied

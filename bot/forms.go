@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
@@ -18,11 +20,21 @@ type Form struct {
 	Channel string // where the reset is announced
 	Thread  string // when set, the announcement and outcome go in this thread
 	Via     string // "shortcut", "picker": for the audit line
+	// ReplyTo is the transport's handle for answering the requester
+	// privately (a response_url), as for a command.
+	ReplyTo string
 	Targets []string
 	// Names holds the usernames the form showed for hashes (a picker's
 	// labels), so the announcement can name them without a lookup.
 	Names  map[string]string
 	DryRun bool
+	// Counted is how many targets the form listed with their count before
+	// it was submitted (the hashes a shortcut found, or a confirmation's
+	// list). A form that resets more than CONFIRM_ABOVE and more than it
+	// counted asks for confirmation first (Checked.Confirm).
+	Counted int
+	// RequestID carries a request through its confirmation; new if empty.
+	RequestID string
 }
 
 // The fields of a form a problem is about.
@@ -38,12 +50,24 @@ type FormProblem struct {
 	Text  string
 }
 
-// Checked is a form that passed its checks, ready to run.
+// Checked is a form that passed its checks, ready to run, unless Confirm
+// says it must be confirmed first.
 type Checked struct {
 	r       *request
 	form    Form
 	targets []Target
+	// Confirm is set when the form resets more than CONFIRM_ABOVE targets
+	// it did not count: the transport shows Targets, counted, and their
+	// submission (a new Form, Counted set) is the confirmation. Nothing
+	// was done.
+	Confirm bool
 }
+
+// Targets are the form's targets, resolved.
+func (c *Checked) Targets() []Target { return c.targets }
+
+// RequestID is the request's ID, for a confirmation to carry.
+func (c *Checked) RequestID() string { return c.r.id }
 
 // maxProblem bounds a form's error text: it shows under one field.
 const maxProblem = 300
@@ -54,15 +78,28 @@ const maxProblem = 300
 // submission when ctx says so. With problems, nothing was done, and the
 // audit log has its line; otherwise RunForm runs it.
 func (b *Bot) CheckForm(ctx context.Context, f Form) (*Checked, []FormProblem) {
-	cmd := Command{User: f.User, Channel: f.Channel, Thread: f.Thread, Via: f.Via}
-	r := &request{id: b.cfg.NewID(), kind: via(cmd), cmd: cmd, start: b.cfg.Now()}
+	cmd := Command{User: f.User, Channel: f.Channel, Thread: f.Thread, Via: f.Via, ReplyTo: f.ReplyTo}
+	id := f.RequestID
+	if !requestIDPattern.MatchString(id) {
+		id = b.cfg.NewID()
+	}
+	r := &request{id: id, kind: via(cmd), cmd: cmd, start: b.cfg.Now()}
 	problems := b.checkForm(ctx, r, f)
 	if len(problems) > 0 {
 		b.audit(r)
 		return nil, problems
 	}
-	return &Checked{r: r, form: f, targets: r.targets}, nil
+	c := &Checked{r: r, form: f, targets: r.targets}
+	if n := len(c.targets); !f.DryRun && b.cfg.ConfirmAbove > 0 && n > b.cfg.ConfirmAbove && n > f.Counted {
+		c.Confirm = true
+		r.outcome = OutcomeConfirmAsked
+		b.audit(r)
+	}
+	return c, nil
 }
+
+// requestIDPattern is what newRequestID makes.
+var requestIDPattern = regexp.MustCompile(`^[0-9a-f]{8}$`)
 
 func (b *Bot) checkForm(ctx context.Context, r *request, f Form) []FormProblem {
 	if !b.admit(r) {
@@ -117,8 +154,8 @@ func (b *Bot) checkForm(ctx context.Context, r *request, f Form) []FormProblem {
 		return []FormProblem{{FieldTargets, clip("Not valid, so nothing was reset: " + strings.Join(parts, "; "))}}
 	}
 	for i, t := range targets {
-		if t.Username == "" {
-			targets[i].Username = f.Names[t.Hash]
+		if name := f.Names[t.Hash]; t.Username == "" && validUsername(name) { // shown verbatim: only what could be typed
+			targets[i].Username = name
 		}
 	}
 	r.targets = targets
@@ -135,6 +172,9 @@ func clip(s string) string {
 // RunForm runs a checked form: the announcement, the reset, the trail, as
 // for a confirmed command. A dry run is answered privately.
 func (b *Bot) RunForm(ctx context.Context, c *Checked) Outcome {
+	if c.Confirm {
+		return OutcomeConfirmAsked // not confirmed yet: nothing to run
+	}
 	r := b.newRequest(ctx, c.r.kind, c.r.cmd)
 	defer r.done()
 	r.id, r.start, r.targets = c.r.id, c.r.start, c.targets
@@ -166,9 +206,6 @@ func (b *Bot) Suggest(ctx context.Context, user, channel, text string) (opts []O
 	reason, known := b.auth.Decided(user, channel)
 	if !known {
 		reason, _ = b.auth.Authorize(ctx, user, channel)
-	}
-	if channel == "" && reason == DeniedChannel {
-		reason = ""
 	}
 	if reason != "" {
 		return nil, "You are not allowed to reset sessions here."
@@ -212,45 +249,78 @@ type Home struct {
 	ConfirmAbove   int
 }
 
-// accountTTL is how long the home tab trusts IPRoyal's account status.
-const accountTTL = time.Minute
+// accountTTL is how long the home tab trusts IPRoyal's account status, and
+// accountRetry how long it waits before asking again after a failure, so an
+// IPRoyal outage costs one call a while, not one per tab opened.
+const (
+	accountTTL     = time.Minute
+	accountRetry   = 15 * time.Second
+	accountTimeout = 3 * time.Second // the home tab does not wait longer for it
+)
 
 // account caches GET /me for the home tab.
 type account struct {
 	mu      sync.Mutex
 	value   iproyal.Account
+	err     error // the last failure, until retryAt
 	fetched time.Time
+	retryAt time.Time
+	calls   singleflight.Group // one GET /me at a time, however many tabs open
 }
 
 // Home says what user's App Home tab shows. The account status is cached
 // for a minute: everyone opening the tab does not cost a call each.
 func (b *Bot) Home(ctx context.Context, user string) Home {
 	h := Home{User: user, Command: b.cfg.Command, MaxTargets: b.cfg.MaxTargets, ConfirmAbove: b.cfg.ConfirmAbove, Channels: b.auth.Policy().Channels}
-	reason, known := b.auth.Decided(user, "")
+	reason, known := b.auth.Decided(user, "") // no channel: the home tab is everywhere
 	if !known {
 		reason, _ = b.auth.Authorize(ctx, user, "")
-	}
-	if reason == DeniedChannel { // no channel here: the home tab is everywhere
-		reason = ""
 	}
 	h.Allowed, h.Reason = reason == "", deniedReason(reason, b.auth.Policy())
 	if !h.Allowed || b.cfg.DryRun || b.iproyal == nil {
 		return h
 	}
-	b.acct.mu.Lock()
-	defer b.acct.mu.Unlock()
-	if b.cfg.Now().Sub(b.acct.fetched) >= accountTTL {
-		a, err := b.iproyal.Me(ctx)
-		if err != nil {
-			what, _ := describeFailure(err, OpStatus)
-			h.AccountProblem = plainText(what)
-			return h
-		}
-		b.acct.value, b.acct.fetched = a, b.cfg.Now()
+	a, err := b.account(ctx)
+	if err != nil {
+		what, _ := describeFailure(err, OpStatus)
+		h.AccountProblem = plainText(what)
+		return h
 	}
-	a := b.acct.value
 	h.Account = &a
 	return h
+}
+
+// account is GET /me, from the cache when it is fresh.
+func (b *Bot) account(ctx context.Context) (iproyal.Account, error) {
+	now := b.cfg.Now()
+	c := &b.acct
+	c.mu.Lock()
+	switch {
+	case !c.fetched.IsZero() && now.Sub(c.fetched) < accountTTL:
+		defer c.mu.Unlock()
+		return c.value, nil
+	case c.err != nil && now.Before(c.retryAt):
+		defer c.mu.Unlock()
+		return iproyal.Account{}, c.err
+	}
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, accountTimeout)
+	defer cancel()
+	v, err, _ := c.calls.Do("me", func() (any, error) {
+		a, err := b.iproyal.Me(ctx)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if err != nil {
+			c.err, c.retryAt = err, b.cfg.Now().Add(accountRetry)
+			return nil, err
+		}
+		c.value, c.fetched, c.err = a, b.cfg.Now(), nil
+		return a, nil
+	})
+	if err != nil {
+		return iproyal.Account{}, err
+	}
+	return v.(iproyal.Account), nil
 }
 
 // hashPattern finds residential user hashes in any text, in any case.

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -121,7 +122,15 @@ func TestGoldenViews(t *testing.T) {
 	problem.Allowed, problem.AccountProblem, problem.Channels = true, "IPRoyal did not answer in time.", []string{"C0OPS"}
 	refused := base
 	refused.Reason = "not in ALLOWED_USERS"
+	core := bot.New(bot.Config{ConfirmAbove: 1, NewID: func() string { return "a1b2c3d4" }}, bot.NewAuthorizer(bot.Policy{Users: []string{"U0ALICE"}}, nil, nil), nil, nil)
+	form := bot.Form{User: "U0ALICE", Channel: "C0GENERAL", Thread: "1764158400.000001", Via: "shortcut", Targets: two,
+		Names: map[string]string{two[1]: "scraper-eu"}, ReplyTo: "https://hooks.slack.com/actions/T0/1/x"}
+	checked, problems := core.CheckForm(context.Background(), form)
+	if len(problems) > 0 || !checked.Confirm {
+		t.Fatalf("CheckForm = %+v, %v", checked, problems)
+	}
 	tests := map[string]any{
+		"view_confirm":           confirmModal(checked, form),
 		"view_shortcut_two":      shortcutModal(two, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
 		"view_shortcut_none":     shortcutModal(nil, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
 		"view_shortcut_twelve":   shortcutModal(many, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
@@ -182,5 +191,48 @@ func TestShortcutFindsHashesAnywhereInAMessage(t *testing.T) {
 		if got := bot.FindHashes(messageText(m)); !slices.Equal(got, want) {
 			t.Fatalf("found %v, want %v", got, want)
 		}
+	}
+}
+
+func TestMentionText(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"<@U0BOT> reset 01H7YCG0R9GYY1YCPS2S4QA6WB", "01H7YCG0R9GYY1YCPS2S4QA6WB", true},
+		{"<@U0BOT|sessionbot>   RESET a b", "a b", true},
+		{"<@U0BOT> reset\n01H7YCG0R9GYY1YCPS2S4QA6WB", "01H7YCG0R9GYY1YCPS2S4QA6WB", true},
+		{"<@U0BOT> help", "help", true},
+		{"<@U0BOT>", "", true},
+		{"<@U0BOT> resetting", "resetting", true},
+		{"thanks <@U0BOT>", "", false},             // talk, not a command
+		{"<@U0ALICE> <@U0BOT> reset a", "", false}, // someone else's mention first
+		{"<@U0BOTTOM> reset a", "", false},         // another user whose ID starts the same
+		{"  <@U0BOT> status  ", "status", true},
+	}
+	for _, tc := range tests {
+		got, ok := mentionText(tc.in, "U0BOT")
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("mentionText(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// Many long non-Latin usernames must not push the options past what an
+// ack can carry: what fits is offered, and the last option says how to
+// see the rest.
+func TestOptionsFitAnAck(t *testing.T) {
+	var opts []bot.Option
+	for i := range 100 {
+		opts = append(opts, bot.Option{Label: strings.Repeat("дж", 40) + fmt.Sprint(i), Value: fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i)})
+	}
+	resp := options(opts, "")
+	b, _ := json.Marshal(map[string]any{"envelope_id": "x", "payload": resp})
+	if len(b) >= 20<<10 {
+		t.Fatalf("the ack is %d bytes", len(b))
+	}
+	last := resp.Options[len(resp.Options)-1]
+	if last.Value != noOption || !strings.Contains(last.Text.Text, "more: type more of the name") {
+		t.Errorf("last option = %+v", last)
 	}
 }

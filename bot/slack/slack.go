@@ -56,11 +56,14 @@ type Slack struct {
 	sem      chan struct{} // a slot per command in flight
 	perUser  int           // the most slots one user may hold
 	slotMu   sync.Mutex
-	slots    map[string]int // slots held, by user
-	asides   chan struct{}  // answers sent off the event loop, bounded
-	tasks    chan func()    // to a worker waiting for one
-	quit     chan struct{}  // closed when Run returns: idle workers exit
-	workers  atomic.Int32   // running or waiting
+	slots    map[string]int  // slots held, by user
+	asides   chan struct{}   // answers sent off the event loop, bounded
+	views    chan struct{}   // views.open calls, bounded apart: a trigger lasts 3 s
+	offUser  map[string]int  // asides and views in flight, by user (under slotMu)
+	homes    map[string]bool // home tabs being published, by user (under slotMu)
+	tasks    chan func()     // to a worker waiting for one
+	quit     chan struct{}   // closed when Run returns: idle workers exit
+	workers  atomic.Int32    // running or waiting
 	inFlight sync.WaitGroup
 	ready    atomic.Bool
 	lastBeat atomic.Int64 // unix nanoseconds of the event loop's last turn
@@ -127,6 +130,9 @@ func New(o Options) *Slack {
 		perUser: max(1, o.MaxConcurrent/10),
 		slots:   map[string]int{},
 		asides:  make(chan struct{}, 16),
+		views:   make(chan struct{}, 16),
+		offUser: map[string]int{},
+		homes:   map[string]bool{},
 		tasks:   make(chan func()),
 		quit:    make(chan struct{}),
 		seen:    map[string]time.Time{},
@@ -253,7 +259,7 @@ func (s *Slack) onSlashCommand(work context.Context, b *bot.Bot, c *socket, env 
 			return
 		}
 		s.ack(c, id, nil)
-		s.openView(work, req, cmd.TriggerID, pickerModal(formMeta{Channel: req.Channel}))
+		s.openView(work, req, cmd.TriggerID, pickerModal(formMeta{Channel: req.Channel, Reply: req.ReplyTo}))
 		return
 	}
 	if answer, done := b.Triage(req); done {
@@ -346,7 +352,7 @@ func (s *Slack) onShortcut(work context.Context, b *bot.Bot, cb slack.Interactio
 	if thread == "" {
 		thread = cb.Message.Timestamp
 	}
-	s.openView(work, to, cb.TriggerID, shortcutModal(bot.FindHashes(messageText(cb.Message)), formMeta{Channel: to.Channel, Thread: thread}))
+	s.openView(work, to, cb.TriggerID, shortcutModal(bot.FindHashes(messageText(cb.Message)), formMeta{Channel: to.Channel, Thread: thread, Reply: cb.ResponseURL}))
 }
 
 // messageText is all the text of a message: its text, its blocks' and its
@@ -416,7 +422,7 @@ func content(raw json.RawMessage) string {
 // openView opens a modal with a trigger, off the event loop; when Slack
 // refuses, the person is told privately.
 func (s *Slack) openView(work context.Context, to bot.Command, trigger string, view slack.ModalViewRequest) {
-	s.offLoop(work, to.User, func(ctx context.Context) {
+	s.offLoopIn(s.views, "view:"+to.User, work, to.User, func(ctx context.Context) {
 		if _, err := s.api.OpenViewContext(ctx, trigger, view); err != nil {
 			s.log.Warn("could not open a modal", "user", to.User, "callback_id", view.CallbackID, "error", err)
 			if to.Channel != "" || to.ReplyTo != "" {
@@ -437,7 +443,7 @@ func (s *Slack) onSubmission(work context.Context, b *bot.Bot, c *socket, id str
 		s.ack(c, id, nil)
 		return
 	}
-	form := submission(cb.View, cb.User.ID)
+	form := submission(cb)
 	if !s.take(form.User) {
 		s.refusedBusy(form.User)
 		s.ack(c, id, formErrors(cb.View, []bot.FormProblem{{Field: bot.FieldTargets, Text: "sessionbot is handling too many requests right now; submit again in a few seconds."}}))
@@ -446,9 +452,21 @@ func (s *Slack) onSubmission(work context.Context, b *bot.Bot, c *socket, id str
 	s.goHandle(work, form.User, func(ctx context.Context) {
 		check, cancel := context.WithTimeout(ctx, formTimeout)
 		checked, problems := b.CheckForm(check, form)
+		late := check.Err() != nil
 		cancel()
-		if len(problems) > 0 {
+		switch {
+		case len(problems) > 0:
 			s.ack(c, id, formErrors(cb.View, problems))
+			return
+		case late:
+			// Slack has shown the requester an error by now: running it
+			// anyway would reset what they may well submit again.
+			s.log.Warn("a form's checks took too long; nothing was run", "user", form.User)
+			s.ack(c, id, formErrors(cb.View, []bot.FormProblem{{Field: bot.FieldTargets, Text: "Checking this took too long, so nothing was reset. Submit again."}}))
+			return
+		case checked.Confirm:
+			view := confirmModal(checked, form)
+			s.ack(c, id, slack.NewUpdateViewSubmissionResponse(&view))
 			return
 		}
 		s.ack(c, id, nil)
@@ -499,12 +517,7 @@ func (s *Slack) onEvent(work context.Context, b *bot.Bot, c *socket, env envelop
 		if e.Tab != "home" {
 			return
 		}
-		s.offLoop(work, e.User, func(ctx context.Context) {
-			h := b.Home(ctx, e.User)
-			if _, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: e.User, View: homeView(h)}); err != nil {
-				s.log.Warn("could not publish the home tab", "user", e.User, "error", err)
-			}
-		})
+		s.publishHome(work, b, e.User)
 	default:
 		s.log.Debug("ignored an event", "type", ev.InnerEvent.Type)
 	}
@@ -525,7 +538,16 @@ func (s *Slack) onMention(work context.Context, b *bot.Bot, e *slackevents.AppMe
 	if self != nil && self.name != "" {
 		name = self.name
 	}
-	cmd := bot.Command{User: e.User, Channel: e.Channel, Text: mentionText(e.Text), Thread: thread, Via: "mention", Prefix: "@" + name + " reset"}
+	botUser := ""
+	if self != nil {
+		botUser = self.userID
+	}
+	text, ok := mentionText(e.Text, botUser)
+	if !ok {
+		s.log.Debug("ignored a mention that is not a command", "channel", e.Channel, "ts", e.TimeStamp)
+		return
+	}
+	cmd := bot.Command{User: e.User, Channel: e.Channel, Text: text, Thread: thread, Via: "mention", Prefix: "@" + name + " reset"}
 	if answer, done := b.Triage(cmd); done {
 		s.aside(work, cmd, answer)
 		return
@@ -552,19 +574,29 @@ func (s *Slack) onMention(work context.Context, b *bot.Bot, e *slackevents.AppMe
 // mentionClaim is the reaction that says sessionbot took a mention.
 const mentionClaim = "eyes"
 
-// mentionText is a mention's command: its text without the leading
-// mention of the bot, and an optional "reset" before the targets.
-func mentionText(text string) string {
+// mentionText is a mention's command: its text after the leading mention
+// of the bot, without an optional "reset" before the targets. ok is false
+// when the text does not start with the bot's mention ("thanks
+// @sessionbot"): that is talk, not a command.
+func mentionText(text, botUser string) (cmd string, ok bool) {
 	text = strings.TrimSpace(text)
-	if strings.HasPrefix(text, "<@") {
-		if end := strings.IndexByte(text, '>'); end > 0 {
-			text = strings.TrimSpace(text[end+1:])
-		}
+	rest, found := strings.CutPrefix(text, "<@"+botUser) // any user's, before auth.test said who the bot is
+	if !found || rest == "" || botUser != "" && rest[0] != '>' && rest[0] != '|' {
+		return "", false
 	}
-	if first, rest, _ := strings.Cut(text, " "); strings.EqualFold(first, "reset") {
-		text = rest
+	end := strings.IndexByte(rest, '>')
+	if end < 0 {
+		return "", false
 	}
-	return text
+	text = strings.TrimSpace(rest[end+1:])
+	first, after, _ := strings.Cut(text, " ")
+	if i := strings.IndexAny(first, "\n\t"); i >= 0 { // "reset\nHASH"
+		first, after = first[:i], first[i+1:]+" "+after
+	}
+	if strings.EqualFold(first, "reset") {
+		text = strings.TrimSpace(after)
+	}
+	return text, true
 }
 
 // aside answers privately off the event loop, which must never wait on the
@@ -582,21 +614,75 @@ func (s *Slack) aside(work context.Context, to bot.Command, m bot.Message) {
 }
 
 // offLoop runs one Web API call's worth of work off the event loop. At
-// most cap(s.asides) run at once; past that, under a flood, one is dropped
-// and logged.
-func (s *Slack) offLoop(work context.Context, user string, f func(context.Context)) {
+// most cap(s.asides) run at once, and offShare for one user; past that,
+// under a flood, one is dropped and logged.
+func (s *Slack) offLoop(work context.Context, user string, f func(context.Context)) bool {
+	return s.offLoopIn(s.asides, user, work, user, f)
+}
+
+// offShare is how many off-loop calls one user may have in flight.
+const offShare = 2
+
+// offLoopIn is offLoop in pool, with key counting against the user's
+// share there. It says whether f was started.
+func (s *Slack) offLoopIn(pool chan struct{}, key string, work context.Context, user string, f func(context.Context)) bool {
+	s.slotMu.Lock()
+	if s.offUser[key] >= offShare {
+		s.slotMu.Unlock()
+		s.log.Warn("dropped an answer: this user has too many in flight", "user", user)
+		return false
+	}
 	select {
-	case s.asides <- struct{}{}:
+	case pool <- struct{}{}:
+		s.offUser[key]++
+		s.slotMu.Unlock()
 	default:
+		s.slotMu.Unlock()
 		s.log.Warn("dropped an answer: too many in flight", "user", user)
-		return
+		return false
 	}
 	go func() {
-		defer func() { <-s.asides }()
+		defer func() {
+			s.slotMu.Lock()
+			if s.offUser[key]--; s.offUser[key] <= 0 {
+				delete(s.offUser, key)
+			}
+			s.slotMu.Unlock()
+			<-pool
+		}()
 		ctx, cancel := context.WithTimeout(work, 15*time.Second)
 		defer cancel()
 		f(ctx)
 	}()
+	return true
+}
+
+// publishHome publishes user's home tab, once at a time per user: an open
+// while one is being made is answered by it.
+func (s *Slack) publishHome(work context.Context, b *bot.Bot, user string) {
+	s.slotMu.Lock()
+	if s.homes[user] {
+		s.slotMu.Unlock()
+		s.log.Debug("the home tab is already being published", "user", user)
+		return
+	}
+	s.homes[user] = true
+	s.slotMu.Unlock()
+	done := func() {
+		s.slotMu.Lock()
+		delete(s.homes, user)
+		s.slotMu.Unlock()
+	}
+	started := s.offLoop(work, user, func(ctx context.Context) {
+		defer done()
+		h := b.Home(ctx, user)
+		if _, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)}); err != nil {
+			s.log.Warn("could not publish the home tab", "user", user, "error", err)
+		}
+	})
+	if !started {
+		done()
+	}
 }
 
 func (s *Slack) refusedBusy(user string) {
@@ -763,16 +849,18 @@ func (s *Slack) Link(channel, ts string) string {
 	return strings.TrimSuffix(self.url, "/") + "/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
 }
 
-// Private implements Chat through the command's response_url, which reaches
-// the requester even where the bot is not a member.
+// Private implements Chat: an ephemeral message in the command's thread
+// when it has one, else through its response_url, which reaches the
+// requester even where the bot is not a member (and is the fallback when
+// the thread cannot be reached).
 func (s *Slack) Private(ctx context.Context, cmd bot.Command, m bot.Message) error {
-	if cmd.ReplyTo == "" {
-		opts := msgOptions(m)
-		if cmd.Thread != "" {
-			opts = append(opts, slack.MsgOptionTS(cmd.Thread))
-		}
+	if cmd.ReplyTo == "" || cmd.Thread != "" {
+		opts := append(msgOptions(m), slack.MsgOptionTS(cmd.Thread)) // an empty thread is none
 		_, err := s.api.PostEphemeralContext(ctx, cmd.Channel, cmd.User, opts...)
-		return chatError(err)
+		if err == nil || cmd.ReplyTo == "" {
+			return chatError(err)
+		}
+		s.log.Info("could not answer in the thread; answering through the response_url", "user", cmd.User, "channel", cmd.Channel, "error", err)
 	}
 	return respond(ctx, s.http, cmd.ReplyTo, &slack.WebhookMessage{
 		ResponseType: slack.ResponseTypeEphemeral,

@@ -42,17 +42,26 @@ const (
 	noOption = "!"
 )
 
-// Block Kit's limits on views.
+// Block Kit's limits on views, and ours.
 const (
 	maxCheckboxes = 10 // options in one checkbox group
 	maxOptionText = 75 // characters of an option's text
+	// maxListed is how many targets a modal lists as checkboxes: 10
+	// groups, well within a modal's 100 blocks.
+	maxListed = 100
 )
 
 // formMeta is what a modal carries back in its private_metadata: where the
-// reset it opens goes.
+// reset it opens goes, and the response_url that reaches its requester
+// privately wherever they are (a DM, a channel the bot is not in). Only the
+// app sees private_metadata; it is never logged.
 type formMeta struct {
 	Channel string `json:"c,omitempty"`
 	Thread  string `json:"t,omitempty"`
+	Reply   string `json:"r,omitempty"`
+	Counted int    `json:"n,omitempty"` // targets the modal listed, counted
+	Request string `json:"i,omitempty"` // the request a confirmation continues
+	Via     string `json:"v,omitempty"` // the way in a confirmation continues
 }
 
 func (m formMeta) String() string {
@@ -86,38 +95,78 @@ func dryRunInput() *slack.InputBlock {
 }
 
 // shortcutModal lists the hashes found in a message, all checked, with a
-// field for more targets. Submitting it is the confirmation.
+// field for more targets. Submitting it is the confirmation of what it
+// counted.
 func shortcutModal(hashes []string, meta formMeta) slack.ModalViewRequest {
-	var blocks []slack.Block
 	intro := "No residential user hash in this message: type the targets below, hashes or sub-user usernames."
 	if n := len(hashes); n > 0 {
 		intro = fmt.Sprintf("*%s* found in this message. Uncheck any to leave out, add more below, and submit to reset them:"+
 			" submitting is the confirmation.", plural(n, "residential user hash", "residential user hashes"))
 	}
-	blocks = append(blocks, section(intro+"\nThe announcement and the outcome go into the message's thread."))
-	for i := 0; i < len(hashes); i += maxCheckboxes {
-		part := hashes[i:min(i+maxCheckboxes, len(hashes))]
-		opts := make([]*slack.OptionBlockObject, len(part))
-		for j, h := range part {
-			opts[j] = slack.NewOptionBlockObject(h, mrkdwn("`"+h+"`"), nil)
-		}
-		box := slack.NewCheckboxGroupsBlockElement(actionHashes, opts...)
-		box.InitialOptions = opts
-		label := "Found in the message"
-		if len(hashes) > maxCheckboxes {
-			label = fmt.Sprintf("Found in the message (%d to %d)", i+1, i+len(part))
-		}
-		in := slack.NewInputBlock(fmt.Sprintf("%s_%02d", blockFound, i/maxCheckboxes), plain(label), nil, box)
-		in.Optional = true
-		blocks = append(blocks, in)
+	if len(hashes) > maxListed {
+		intro += fmt.Sprintf(" The first %d are listed; a reset takes at most that many at once.", maxListed)
+		hashes = hashes[:maxListed]
 	}
+	targets := make([]bot.Target, len(hashes))
+	for i, h := range hashes {
+		targets[i] = bot.Target{Hash: h}
+	}
+	blocks := []slack.Block{section(intro + "\nThe announcement and the outcome go into the message's thread.")}
+	blocks = append(blocks, checkboxes(targets, "Found in the message")...)
 	text := slack.NewPlainTextInputBlockElement(plain("01H7YCG0R9GYY1YCPS2S4QA6WB scraper-eu"), actionTargets)
 	text.Multiline = true
 	more := slack.NewInputBlock(blockTargets, plain("More targets: hashes or usernames, separated by spaces"), nil, text)
 	more.Optional = len(hashes) > 0
 	blocks = append(blocks, more, dryRunInput())
+	meta.Counted = len(hashes)
 	return slack.ModalViewRequest{
 		Type: slack.VTModal, Title: plain("Reset sessions"), Submit: plain("Reset"), Close: plain("Cancel"),
+		CallbackID: formCallbackID, PrivateMetadata: meta.String(), Blocks: slack.Blocks{BlockSet: blocks},
+	}
+}
+
+// checkboxes lists targets as checked checkboxes, maxCheckboxes a group:
+// the hash, and the username when there is one.
+func checkboxes(targets []bot.Target, label string) []slack.Block {
+	var blocks []slack.Block
+	for i := 0; i < len(targets); i += maxCheckboxes {
+		part := targets[i:min(i+maxCheckboxes, len(targets))]
+		opts := make([]*slack.OptionBlockObject, len(part))
+		for j, t := range part {
+			var name *slack.TextBlockObject
+			if t.Username != "" {
+				name = plain(clipRunes(t.Username, maxOptionText))
+			}
+			opts[j] = slack.NewOptionBlockObject(t.Hash, mrkdwn("`"+t.Hash+"`"), name)
+		}
+		box := slack.NewCheckboxGroupsBlockElement(actionHashes, opts...)
+		box.InitialOptions = opts
+		l := label
+		if len(targets) > maxCheckboxes {
+			l = fmt.Sprintf("%s (%d to %d)", label, i+1, i+len(part))
+		}
+		in := slack.NewInputBlock(fmt.Sprintf("%s_%02d", blockFound, i/maxCheckboxes), plain(l), nil, box)
+		in.Optional = true
+		blocks = append(blocks, in)
+	}
+	return blocks
+}
+
+// confirmModal replaces a submitted form that resets more than
+// CONFIRM_ABOVE targets it did not count: it lists them all, counted and
+// checked, and submitting it is the confirmation.
+func confirmModal(c *bot.Checked, f bot.Form) slack.ModalViewRequest {
+	targets := c.Targets()
+	meta := formMeta{Channel: f.Channel, Thread: f.Thread, Reply: f.ReplyTo, Counted: len(targets), Request: c.RequestID(), Via: f.Via}
+	where := "The announcement goes to the channel, and the outcome into its thread."
+	if meta.Thread != "" {
+		where = "The announcement and the outcome go into the message's thread."
+	}
+	blocks := []slack.Block{section(fmt.Sprintf(":question: This resets the sessions of *%s*. Uncheck any to leave out; "+
+		"submitting is the confirmation, and nothing happens until then.\n%s", plural(len(targets), "residential user", "residential users"), where))}
+	blocks = append(blocks, checkboxes(targets, "To reset")...)
+	return slack.ModalViewRequest{
+		Type: slack.VTModal, Title: plain("Confirm the reset"), Submit: plain(fmt.Sprintf("Reset %d", len(targets))), Close: plain("Cancel"),
 		CallbackID: formCallbackID, PrivateMetadata: meta.String(), Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -134,6 +183,7 @@ func pickerModal(meta formMeta) slack.ModalViewRequest {
 	if meta.Channel == "" {
 		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeConversations, plain("A channel"), actionChannel)
 		sel.Filter = &slack.SelectBlockElementFilter{Include: []string{"public", "private"}, ExcludeBotUsers: true}
+		sel.ResponseURLEnabled = true // the submission carries a response_url for the channel picked
 		blocks = append(blocks, slack.NewInputBlock(blockChannel, plain("Announce in"), nil, sel))
 	}
 	minQuery := 1
@@ -151,12 +201,23 @@ func options(opts []bot.Option, problem string) *slack.OptionsResponse {
 	if problem != "" {
 		return &slack.OptionsResponse{Options: []*slack.OptionBlockObject{slack.NewOptionBlockObject(noOption, plain(clipRunes(problem, maxOptionText)), nil)}}
 	}
-	out := make([]*slack.OptionBlockObject, len(opts))
+	out := make([]*slack.OptionBlockObject, 0, len(opts))
+	size := 0
 	for i, o := range opts {
-		out[i] = slack.NewOptionBlockObject(o.Value, plain(clipRunes(o.Label, maxOptionText)), nil)
+		opt := slack.NewOptionBlockObject(o.Value, plain(clipRunes(o.Label, maxOptionText)), nil)
+		b, _ := json.Marshal(opt)
+		if size += len(b) + 1; size > optionsBudget {
+			// Long names in many scripts: what fits, and how to see the rest.
+			out[len(out)-1] = slack.NewOptionBlockObject(noOption, plain(fmt.Sprintf("…and %d more: type more of the name", len(opts)-i+1)), nil)
+			break
+		}
+		out = append(out, opt)
 	}
 	return &slack.OptionsResponse{Options: out}
 }
+
+// optionsBudget keeps a picker's options well inside an ack's 20 KiB.
+const optionsBudget = 16 << 10
 
 func clipRunes(s string, n int) string {
 	if r := []rune(s); len(r) > n {
@@ -166,11 +227,23 @@ func clipRunes(s string, n int) string {
 }
 
 // submission reads a submitted modal into a core form.
-func submission(view slack.View, user string) bot.Form {
+func submission(cb slack.InteractionCallback) bot.Form {
+	view := cb.View
 	meta := parseMeta(view.PrivateMetadata)
-	f := bot.Form{User: user, Channel: meta.Channel, Thread: meta.Thread, Via: "shortcut", Names: map[string]string{}}
+	f := bot.Form{
+		User: cb.User.ID, Channel: meta.Channel, Thread: meta.Thread, ReplyTo: meta.Reply, Via: "shortcut",
+		Names: map[string]string{}, Counted: meta.Counted, RequestID: meta.Request,
+	}
+	for _, u := range cb.ViewSubmissionCallback.ResponseURLs {
+		if f.ReplyTo == "" && u.ResponseURL != "" {
+			f.ReplyTo = u.ResponseURL
+		}
+	}
 	if view.CallbackID == pickerCallbackID {
 		f.Via = "picker"
+	}
+	if meta.Via != "" {
+		f.Via = meta.Via
 	}
 	if view.State == nil {
 		return f
@@ -186,6 +259,9 @@ func submission(view slack.View, user string) bot.Form {
 			case action == actionHashes && strings.HasPrefix(block, blockFound):
 				for _, o := range v.SelectedOptions {
 					f.Targets = append(f.Targets, o.Value)
+					if o.Description != nil {
+						f.Names[o.Value] = o.Description.Text
+					}
 				}
 			case action == actionTargets:
 				f.Targets = append(f.Targets, v.Value)
@@ -212,11 +288,20 @@ func submission(view slack.View, user string) bot.Form {
 // formErrors turns a form's problems into Slack's inline errors: each
 // keyed by an input block of the view, or Slack shows a generic error.
 func formErrors(view slack.View, problems []bot.FormProblem) *slack.ViewSubmissionResponse {
+	var inputs []string
+	for _, b := range view.Blocks.BlockSet {
+		if in, ok := b.(*slack.InputBlock); ok {
+			inputs = append(inputs, in.BlockID)
+		}
+	}
 	errs := map[string]string{}
 	for _, p := range problems {
 		block := blockTargets
-		if p.Field == bot.FieldChannel && view.CallbackID == pickerCallbackID && parseMeta(view.PrivateMetadata).Channel == "" {
+		if p.Field == bot.FieldChannel && slices.Contains(inputs, blockChannel) {
 			block = blockChannel
+		}
+		if !slices.Contains(inputs, block) && len(inputs) > 0 {
+			block = inputs[0] // a confirmation has no targets field: its first list
 		}
 		if prev, ok := errs[block]; ok {
 			p.Text = prev + " " + p.Text

@@ -475,7 +475,7 @@ func TestHomeTab(t *testing.T) {
 	}
 
 	// Its button opens the picker, which asks for a channel.
-	cid, err := h.slack.SendClick(allowedUser, "", slacktest.Button{Text: "Reset sessions…", ActionID: "open_picker", BlockID: "home_actions", Value: "open"})
+	cid, err := h.slack.SendViewClick(allowedUser, allowed, slacktest.Button{Text: "Reset sessions…", ActionID: "open_picker", BlockID: "home_actions", Value: "open"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,17 +484,240 @@ func TestHomeTab(t *testing.T) {
 	if picker.CallbackID != "reset_sessions_pick" || !slices.Contains(picker.InputBlocks(), "channel") {
 		t.Errorf("the home button opened %+v", picker)
 	}
-	id, err := h.slack.SubmitView(allowedUser, picker, map[string]map[string]any{
-		"channel": {"channel": map[string]any{"type": "conversations_select", "selected_conversation": channel}},
-		"targets": {"subusers": map[string]any{"type": "multi_external_select", "selected_options": []map[string]any{
-			{"value": hashB, "text": map[string]any{"type": "plain_text", "text": "scraper-eu"}}}}},
-		"options": {"dry_run": map[string]any{"type": "checkboxes", "selected_options": []any{}}},
-	})
+	values := func(dryRun bool) map[string]map[string]any {
+		dry := []any{}
+		if dryRun {
+			dry = append(dry, map[string]any{"value": "dry_run", "text": map[string]any{"type": "plain_text", "text": "Dry run"}})
+		}
+		return map[string]map[string]any{
+			"channel": {"channel": map[string]any{"type": "conversations_select", "selected_conversation": channel}},
+			"targets": {"subusers": map[string]any{"type": "multi_external_select", "selected_options": []map[string]any{
+				{"value": hashB, "text": map[string]any{"type": "plain_text", "text": "scraper-eu"}}}}},
+			"options": {"dry_run": map[string]any{"type": "checkboxes", "selected_options": dry}},
+		}
+	}
+	// A dry run answers through the response_url Slack gave for the
+	// channel picked, which reaches the requester wherever the bot is.
+	id, err := h.slack.SubmitView(allowedUser, picker, values(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ackOf(id, nil)
+	if r := h.private(id); !strings.Contains(r.Text, "Dry run: nothing was reset") {
+		t.Errorf("dry run = %q", r.Text)
+	}
+	id, err = h.slack.SubmitView(allowedUser, picker, values(false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.ackOf(id, nil)
 	h.threadReply(h.announcement(channel, 0))
+}
+
+// With ALLOWED_CHANNELS set, the home tab has no channel, but still only
+// the allowed may see the account and search sub-users.
+func TestHomeTabWithAllowedChannels(t *testing.T) {
+	h := startBot(t, func(env map[string]string) { env["ALLOWED_CHANNELS"] = "C0OPS" })
+	for _, u := range []string{allowedUser, otherUser} {
+		if _, err := h.slack.SendHomeOpened(u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitView(2)
+	byUser := map[string]slacktest.View{}
+	for _, v := range h.slack.Views() {
+		byUser[v.User] = v
+	}
+	assertContains(t, "allowed home", byUser[allowedUser].Content(), "You may reset the sticky sessions of IPRoyal residential users*, in <#C0OPS>", "GB")
+	refused := byUser[otherUser].Content()
+	assertContains(t, "refused home", refused, "You may not reset sessions", "not in ALLOWED_USERS")
+	if strings.Contains(refused, "GB") || strings.Contains(refused, "Reset sessions…") {
+		t.Errorf("a refused user sees the account or the button:\n%s", refused)
+	}
+	// Typing in a home picker (no channel yet) offers nothing to the refused.
+	picker := slacktest.View{ID: "V0PICK", Type: "modal", CallbackID: "reset_sessions_pick", PrivateMetadata: "{}"}
+	id, err := h.slack.SendSuggestion(otherUser, picker, "subusers", "targets", "scraper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opts struct {
+		Options []struct {
+			Value string `json:"value"`
+			Text  struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"options"`
+	}
+	h.ackOf(id, &opts)
+	if len(opts.Options) != 1 || opts.Options[0].Value != "!" || !strings.Contains(opts.Options[0].Text.Text, "not allowed") {
+		t.Errorf("options for a refused user = %+v", opts)
+	}
+	// The allowed, picking a channel outside ALLOWED_CHANNELS, are told so beside it.
+	id, err = h.slack.SubmitView(allowedUser, slacktest.View{ID: "V0PICK", Type: "modal", CallbackID: "reset_sessions_pick", PrivateMetadata: "{}",
+		Blocks: json.RawMessage(`[{"type":"input","block_id":"channel","label":{"type":"plain_text","text":"Announce in"},"element":{"type":"conversations_select","action_id":"channel","response_url_enabled":true}},` +
+			`{"type":"input","block_id":"targets","label":{"type":"plain_text","text":"Sub-users"},"element":{"type":"multi_external_select","action_id":"subusers"}}]`)},
+		map[string]map[string]any{
+			"channel": {"channel": map[string]any{"type": "conversations_select", "selected_conversation": channel}},
+			"targets": {"subusers": map[string]any{"type": "multi_external_select", "selected_options": []map[string]any{{"value": hashB}}}},
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ack struct {
+		Errors map[string]string `json:"errors"`
+	}
+	h.ackOf(id, &ack)
+	if !strings.Contains(ack.Errors["channel"], "cannot be reset from this channel") {
+		t.Errorf("errors = %v", ack.Errors)
+	}
+	if n := h.ipr.Count("DELETE", "/sessions"); n != 0 {
+		t.Errorf("%d resets", n)
+	}
+}
+
+// However often someone opens the home tab while IPRoyal hangs, the forms
+// of others (whose trigger lasts 3 s) still open.
+func TestHangingHomeTabsDoNotBlockForms(t *testing.T) {
+	h := startBot(t, nil)
+	var hang []iproyaltest.Response
+	for range 20 {
+		hang = append(hang, iproyaltest.Response{Delay: time.Minute})
+	}
+	h.ipr.Script("GET", "/me", hang...)
+	for range 20 {
+		if _, err := h.slack.SendHomeOpened(allowedUser); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alert := h.slack.AddMessage(channel, "blocked: "+hashA)
+	if _, err := h.slack.SendShortcut(slacktest.Shortcut{User: allowedUser, Channel: channel, Message: alert}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool {
+		for _, v := range s.Views() {
+			if v.CallbackID == "reset_sessions_form" {
+				return true
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatalf("the shortcut's form never opened; logs:\n%s", h.logs)
+	}
+	// The home tab gives up on IPRoyal in seconds, and says so.
+	home := h.waitView(2)
+	assertContains(t, "home", home.Content(), "IPRoyal account status unavailable")
+	if n := h.ipr.Count("GET", "/me"); n > 2 { // the check at start, and one for all those tabs
+		t.Errorf("GET /me called %d times", n)
+	}
+}
+
+// A form that resets more than CONFIRM_ABOVE targets it did not count
+// (typed, or picked) is replaced by a confirmation that lists and counts
+// them; a shortcut's found hashes are counted by the form itself.
+func TestFormsConfirmAboveConfirmAbove(t *testing.T) {
+	h := startBot(t, confirmEnv) // CONFIRM_ABOVE=3
+	alert := h.slack.AddMessage(channel, "blocked: "+hashA+" and "+hashC)
+	sid, err := h.slack.SendShortcut(slacktest.Shortcut{User: allowedUser, Channel: channel, Message: alert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ackOf(sid, nil)
+	form := h.waitView(1)
+	id, err := h.slack.SubmitView(allowedUser, form, formValues([]string{hashA, hashC}, "scraper-eu 01HQ5K3P97DY8EX9Y90YT1K6XD"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ack struct {
+		ResponseAction string `json:"response_action"`
+	}
+	h.ackOf(id, &ack)
+	if ack.ResponseAction != "update" {
+		t.Fatalf("response_action = %q, want update", ack.ResponseAction)
+	}
+	confirm := h.waitView(2)
+	if confirm.ID != form.ID || !strings.Contains(confirm.Content(), "This resets the sessions of *4 residential users*") || !strings.Contains(confirm.Content(), "scraper-eu") {
+		t.Fatalf("confirmation = %s", confirm.Content())
+	}
+	if n := h.ipr.Count("DELETE", "/sessions"); n != 0 {
+		t.Fatalf("%d resets before the confirmation", n)
+	}
+	// Submitting the confirmation, one unchecked, resets the other three.
+	// Slack sends back the whole option, its description (the username) too.
+	var blocks []struct {
+		Element struct {
+			InitialOptions []map[string]any `json:"initial_options"`
+		} `json:"element"`
+	}
+	if err := json.Unmarshal(confirm.Blocks, &blocks); err != nil {
+		t.Fatal(err)
+	}
+	var opts []map[string]any
+	for _, b := range blocks {
+		opts = append(opts, b.Element.InitialOptions...)
+	}
+	if len(opts) != 4 {
+		t.Fatalf("%d options listed", len(opts))
+	}
+	opts = opts[:3] // the two found, then scraper-eu; leave out the typed hash
+	id, err = h.slack.SubmitView(allowedUser, confirm, map[string]map[string]any{"found_00": {"hashes": map[string]any{"type": "checkboxes", "selected_options": opts}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ackOf(id, nil)
+	thread := h.waitThread(channel, alert.TS, 2)
+	assertContains(t, "announcement", thread[0].Content(), "is resetting the sessions of 3 residential users", "sub-user `scraper-eu`")
+	if r := h.ipr.Resets(); len(r) != 1 || len(r[0]) != 3 {
+		t.Errorf("resets = %v", r)
+	}
+	if id := requestID(t, thread[0]); h.auditLine("confirmation_requested")["request_id"] != id {
+		t.Errorf("the confirmation and the reset are not one request (%s)", id)
+	}
+
+	// Five hashes found in a message are counted by the form: no second step.
+	five := []string{hashA, hashC, "01HQ5K3P97DY8EX9Y90YT1K6XD", "01HQ5K3P97DY8EX9Y90YT1K6XE", "01HQ5K3P97DY8EX9Y90YT1K6XF"}
+	alert = h.slack.AddMessage(channel, strings.Join(five, " "))
+	sid, err = h.slack.SendShortcut(slacktest.Shortcut{User: allowedUser, Channel: channel, Message: alert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ackOf(sid, nil)
+	form = h.waitView(3)
+	id, err = h.slack.SubmitView(allowedUser, form, formValues(five, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ackOf(id, nil)
+	h.waitThread(channel, alert.TS, 2)
+	if r := h.ipr.Resets(); len(r) != 2 || len(r[1]) != 5 {
+		t.Errorf("resets = %v", r)
+	}
+}
+
+// Where the bot is not a member, a form's answer still reaches its
+// requester: through the shortcut's response_url.
+func TestFormAnswerReachesTheRequesterWhereTheBotIsNot(t *testing.T) {
+	h := startBot(t, nil)
+	const private = "C0PRIVATE"
+	alert := h.slack.AddMessage(private, "blocked: "+hashA)
+	h.slack.Fail("chat.postMessage", slacktest.Failure{Error: "not_in_channel", Channel: private, Sticky: true})
+	h.slack.Fail("chat.postEphemeral", slacktest.Failure{Error: "channel_not_found", Channel: private, Sticky: true})
+	sid, err := h.slack.SendShortcut(slacktest.Shortcut{User: allowedUser, Channel: private, Message: alert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ackOf(sid, nil)
+	form := h.waitView(1)
+	id, err := h.slack.SubmitView(allowedUser, form, formValues([]string{hashA}, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ackOf(id, nil)
+	if r := h.private(sid); !strings.Contains(r.Text, "/invite @sessionbot") {
+		t.Errorf("answer = %q", r.Text)
+	}
+	if n := h.ipr.Count("DELETE", "/sessions"); n != 0 {
+		t.Errorf("%d resets with no announcement", n)
+	}
 }
 
 // requestID reads the request ID off a message's footer.

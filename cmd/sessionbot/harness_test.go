@@ -111,6 +111,18 @@ func doubles(t *testing.T) (*slacktest.Server, *iproyaltest.Server) {
 	t.Helper()
 	sl := slacktest.NewServer(appToken, botToken)
 	t.Cleanup(sl.Close)
+	// As strict as Slack: an ack after 3 s, or a payload Slack would
+	// refuse, is an error the user would have seen.
+	t.Cleanup(func() {
+		for _, a := range sl.Acks() {
+			if a.Late {
+				t.Errorf("envelope %s was acknowledged after Slack's 3 s", a.EnvelopeID)
+			}
+			if a.Err != "" {
+				t.Errorf("envelope %s was acknowledged with what Slack would refuse: %s", a.EnvelopeID, a.Err)
+			}
+		}
+	})
 	ipr := iproyaltest.NewServer(iproyalToken)
 	t.Cleanup(ipr.Close)
 	ipr.SetSubusers(

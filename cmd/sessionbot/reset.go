@@ -157,5 +157,14 @@ func describeBad(bad []bot.BadTarget) string {
 // words it in Slack (the raw error is in the audit line).
 func failed(doing string, err error, op bot.Operation) error {
 	what, todo := bot.DescribeFailure(err, op)
-	return fmt.Errorf("%s: %s What to do: %s%s", doing, what, strings.ToUpper(todo[:1]), todo[1:])
+	return &failure{fmt.Sprintf("%s: %s What to do: %s%s", doing, what, strings.ToUpper(todo[:1]), todo[1:]), err}
 }
+
+// failure is an IPRoyal error worded for people; it still unwraps to it.
+type failure struct {
+	words string
+	err   error
+}
+
+func (f *failure) Error() string { return f.words }
+func (f *failure) Unwrap() error { return f.err }

@@ -55,6 +55,13 @@ type Ack struct {
 	EnvelopeID string
 	Payload    json.RawMessage
 	At         time.Time
+	// Late is set when the ack came more than 3 s after the envelope:
+	// Slack has shown the user an error by then, and for a command, told
+	// them it failed.
+	Late bool
+	// Err is what Slack would make of the payload when it cannot use it
+	// (a view in response_action "update" it would refuse); "" when fine.
+	Err string
 }
 
 // Message is a chat.postMessage the app made, as it was posted.
@@ -242,6 +249,8 @@ type Server struct {
 	next         int // round-robin cursor over conns
 	hellos       int
 	envelopes    int
+	sentAt       map[string]time.Time // envelope ID: when it was written
+	submitted    map[string]string    // view_submission envelope ID: the view's ID
 	pingInterval time.Duration
 	afterHello   *string // if set, each connection is closed right after its hello, with this disconnect reason ("": without a word)
 	acks         []Ack
@@ -294,6 +303,8 @@ func NewServer(appToken, botToken string) *Server {
 		groups:       map[string][]string{},
 		current:      map[string]*Message{},
 		triggers:     map[string]time.Time{},
+		sentAt:       map[string]time.Time{},
+		submitted:    map[string]string{},
 	}
 	// slack-go dials with Origin: https://api.slack.com, which is not us.
 	s.upgrader.CheckOrigin = func(*http.Request) bool { return true }
@@ -591,6 +602,34 @@ func (s *Server) SendClick(user, channel string, button Button) (string, error) 
 	return id, s.SendEnvelope(id, "interactive", payload)
 }
 
+// SendViewClick delivers the interactive envelope Slack sends when user
+// clicks button in a view (the home tab, a modal), and returns its envelope
+// ID. Unlike a click in a message it carries no response_url and no channel.
+func (s *Server) SendViewClick(user string, view View, button Button) (string, error) {
+	id := s.nextEnvelope()
+	payload, err := json.Marshal(map[string]any{
+		"type":       "block_actions",
+		"team":       map[string]any{"id": TeamID},
+		"user":       map[string]any{"id": user, "username": strings.ToLower(user), "team_id": TeamID},
+		"api_app_id": AppID,
+		"container":  map[string]any{"type": "view", "view_id": view.ID},
+		"trigger_id": s.trigger(id),
+		"view":       map[string]any{"id": view.ID, "type": view.Type, "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata},
+		"actions": []map[string]any{{
+			"type": "button", "action_id": button.ActionID, "block_id": button.BlockID, "value": button.Value,
+			"text":      map[string]any{"type": "plain_text", "text": button.Text},
+			"action_ts": "1764158401.000000",
+		}},
+	})
+	if err != nil {
+		return "", err
+	}
+	return id, s.SendEnvelope(id, "interactive", payload)
+}
+
+// ackDeadline is how long Slack waits for an ack.
+const ackDeadline = 3 * time.Second
+
 // trigger hands out a trigger ID, valid for views.open for 3 s.
 func (s *Server) trigger(envelopeID string) string {
 	id := "trig-" + envelopeID
@@ -743,6 +782,32 @@ func (s *Server) SendSuggestion(user string, view View, actionID, blockID, value
 // Slack sends it), and returns its envelope ID; the answer is in the ack.
 func (s *Server) SubmitView(user string, view View, values map[string]map[string]any) (string, error) {
 	id := s.nextEnvelope()
+	s.mu.Lock()
+	s.submitted[id] = view.ID
+	s.mu.Unlock()
+	// A conversation picked in a select with response_url_enabled gets a
+	// response_url, as Slack gives one.
+	var blocks []struct {
+		Type    string `json:"type"`
+		BlockID string `json:"block_id"`
+		Element struct {
+			Type               string `json:"type"`
+			ActionID           string `json:"action_id"`
+			ResponseURLEnabled bool   `json:"response_url_enabled"`
+		} `json:"element"`
+	}
+	_ = json.Unmarshal(view.Blocks, &blocks)
+	urls := []any{}
+	for _, b := range blocks {
+		if b.Type != "input" || !b.Element.ResponseURLEnabled || b.Element.Type != "conversations_select" {
+			continue
+		}
+		state, _ := values[b.BlockID][b.Element.ActionID].(map[string]any)
+		if ch, _ := state["selected_conversation"].(string); ch != "" {
+			urls = append(urls, map[string]any{"block_id": b.BlockID, "action_id": b.Element.ActionID, "channel_id": ch,
+				"response_url": strings.TrimSuffix(s.URL, "api/") + "response/" + id})
+		}
+	}
 	payload, err := json.Marshal(map[string]any{
 		"type": "view_submission", "team": map[string]any{"id": TeamID}, "user": map[string]any{"id": user, "team_id": TeamID},
 		"api_app_id": AppID, "token": "verification-token", "trigger_id": s.trigger(id),
@@ -750,7 +815,7 @@ func (s *Server) SubmitView(user string, view View, values map[string]map[string
 			"id": view.ID, "type": view.Type, "callback_id": view.CallbackID, "private_metadata": view.PrivateMetadata,
 			"blocks": view.Blocks, "state": map[string]any{"values": values}, "hash": "h-" + id,
 		},
-		"response_urls": []any{},
+		"response_urls": urls,
 	})
 	if err != nil {
 		return "", err
@@ -779,6 +844,9 @@ func (s *Server) sendEnvelope(envelopeID, typ string, payload json.RawMessage, e
 	}
 	at, err := s.sendRaw(frame)
 	if err == nil {
+		s.mu.Lock()
+		s.sentAt[envelopeID] = at
+		s.mu.Unlock()
 		s.emit(Event{Kind: EventEnvelope, At: at, EnvelopeID: envelopeID})
 	}
 	return err
@@ -913,8 +981,26 @@ func (s *Server) readAcks(c *conn) {
 			continue
 		}
 		now := time.Now()
+		a := Ack{EnvelopeID: ack.EnvelopeID, Payload: ack.Payload, At: now}
+		var update struct {
+			ResponseAction string          `json:"response_action"`
+			View           json.RawMessage `json:"view"`
+		}
+		_ = json.Unmarshal(ack.Payload, &update)
+		var view View
+		if update.ResponseAction == "update" {
+			view, a.Err = checkView(string(update.View), "modal")
+		}
 		s.mu.Lock()
-		s.acks = append(s.acks, Ack{EnvelopeID: ack.EnvelopeID, Payload: ack.Payload, At: now})
+		if sent, ok := s.sentAt[ack.EnvelopeID]; ok {
+			a.Late = now.Sub(sent) > ackDeadline
+			delete(s.sentAt, ack.EnvelopeID)
+		}
+		if update.ResponseAction == "update" && a.Err == "" {
+			view.ID = s.submitted[ack.EnvelopeID] // the modal, replaced
+			s.views = append(s.views, view)
+		}
+		s.acks = append(s.acks, a)
 		s.notify()
 		s.mu.Unlock()
 		s.emit(Event{Kind: EventAck, At: now, EnvelopeID: ack.EnvelopeID})
