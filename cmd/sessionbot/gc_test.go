@@ -15,15 +15,16 @@ func TestGCDefaults(t *testing.T) {
 		files map[string]string
 		want  gcSettings
 	}{
-		{"no container", nil, nil, gcSettings{percent: 400}},
-		{"cgroup v2 limit", nil, map[string]string{v2: "67108864\n"}, gcSettings{percent: 400, limit: 64 << 20 / 5 * 4}},
-		{"cgroup v2 unlimited", nil, map[string]string{v2: "max\n", v1: "67108864\n"}, gcSettings{percent: 400}},
-		{"cgroup v1 limit", nil, map[string]string{v1: "134217728\n"}, gcSettings{percent: 400, limit: 128 << 20 / 5 * 4}},
-		{"cgroup v1 unlimited", nil, map[string]string{v1: "9223372036854771712\n"}, gcSettings{percent: 400}},
-		{"unreadable limit", nil, map[string]string{v2: "lots"}, gcSettings{percent: 400}},
-		{"GOGC set", map[string]string{"GOGC": "100"}, map[string]string{v2: "67108864"}, gcSettings{limit: 64 << 20 / 5 * 4}},
-		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "56MiB"}, map[string]string{v2: "67108864"}, gcSettings{percent: 400}},
-		{"both set", map[string]string{"GOGC": "off", "GOMEMLIMIT": "56MiB"}, map[string]string{v2: "67108864"}, gcSettings{}},
+		{"no container", nil, nil, gcSettings{percent: 400, procs: 1}},
+		{"cgroup v2 limit", nil, map[string]string{v2: "67108864\n"}, gcSettings{percent: 400, limit: 64 << 20 / 5 * 4, procs: 1}},
+		{"cgroup v2 unlimited", nil, map[string]string{v2: "max\n", v1: "67108864\n"}, gcSettings{percent: 400, procs: 1}},
+		{"cgroup v1 limit", nil, map[string]string{v1: "134217728\n"}, gcSettings{percent: 400, limit: 128 << 20 / 5 * 4, procs: 1}},
+		{"cgroup v1 unlimited", nil, map[string]string{v1: "9223372036854771712\n"}, gcSettings{percent: 400, procs: 1}},
+		{"unreadable limit", nil, map[string]string{v2: "lots"}, gcSettings{percent: 400, procs: 1}},
+		{"GOGC set", map[string]string{"GOGC": "100"}, map[string]string{v2: "67108864"}, gcSettings{limit: 64 << 20 / 5 * 4, procs: 1}},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "56MiB"}, map[string]string{v2: "67108864"}, gcSettings{percent: 400, procs: 1}},
+		{"both set", map[string]string{"GOGC": "off", "GOMEMLIMIT": "56MiB"}, map[string]string{v2: "67108864"}, gcSettings{procs: 1}},
+		{"all set", map[string]string{"GOGC": "off", "GOMEMLIMIT": "56MiB", "GOMAXPROCS": "4"}, map[string]string{v2: "67108864"}, gcSettings{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			readFile := func(name string) ([]byte, error) {
@@ -48,8 +49,8 @@ func TestGCSettingsInTheProcess(t *testing.T) {
 		env  map[string]string
 		want []string
 	}{
-		{"defaults", nil, []string{`"gogc":400`}},
-		{"operator's choice", map[string]string{"GOGC": "150", "GOMEMLIMIT": "40MiB"}, []string{`"gogc":150`, `"gomemlimit":"40MiB"`}},
+		{"defaults", nil, []string{`"gogc":400`, `"gomaxprocs":1`}},
+		{"operator's choice", map[string]string{"GOGC": "150", "GOMEMLIMIT": "40MiB", "GOMAXPROCS": "2"}, []string{`"gogc":150`, `"gomemlimit":"40MiB"`, `"gomaxprocs":2`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sl, ipr := doubles(t)

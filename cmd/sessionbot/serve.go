@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -70,7 +71,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	log.Info("sessionbot starting", "version", version, "bot", who.User, "bot_user_id", who.UserID,
 		"team", who.Team, "team_id", who.TeamID, "command", cfg.SlashCommand,
 		"allowed_users", len(cfg.AllowedUsers), "allowed_usergroups", len(cfg.AllowedUsergroups),
-		"allowed_channels", len(cfg.AllowedChannels), "gogc", gcPercent(), "gomemlimit", gcMemoryLimit())
+		"allowed_channels", len(cfg.AllowedChannels), "gogc", gcPercent(), "gomemlimit", gcMemoryLimit(), "gomaxprocs", runtime.GOMAXPROCS(0))
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
