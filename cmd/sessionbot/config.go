@@ -160,11 +160,18 @@ func checkAddr(addr string) error {
 	return nil
 }
 
-// variables lists every variable, its default and what it does, for help.
+// variables lists every variable, its default and what it does, for help,
+// from the same tags envconfig reads. (envconfig.Usagef would do it with
+// text/template, whose reflective method calls keep the linker from
+// dropping unused methods: 3.4 MB more binary, 2 MiB more memory idle.)
 func variables(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 1, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "VARIABLE\tDEFAULT\tMEANING")
-	_ = envconfig.Usagef("", &config{}, tw, "{{range .}}{{usage_key .}}\t{{usage_default .}}\t{{usage_description .}}\n{{end}}")
+	t := reflect.TypeFor[config]()
+	for i := range t.NumField() {
+		tag := t.Field(i).Tag
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", tag.Get("envconfig"), tag.Get("default"), tag.Get("desc"))
+	}
 	_ = tw.Flush()
 }
 
