@@ -60,7 +60,7 @@ type Slack struct {
 	asides   chan struct{}   // answers sent off the event loop, bounded
 	views    chan struct{}   // views.open calls, bounded apart: a trigger lasts 3 s
 	offUser  map[string]int  // asides and views in flight, by user (under slotMu)
-	homes    map[string]bool // home tabs being published, by user (under slotMu)
+	homes    map[string]bool // home tabs being published, by user: true if asked for again (under slotMu)
 	tasks    chan func()     // to a worker waiting for one
 	quit     chan struct{}   // closed when Run returns: idle workers exit
 	workers  atomic.Int32    // running or waiting
@@ -670,31 +670,44 @@ func (s *Slack) offLoopIn(pool chan struct{}, key string, work context.Context, 
 	return true
 }
 
-// publishHome publishes user's home tab, once at a time per user: an open
-// while one is being made is answered by it.
+// publishHome publishes user's home tab, once at a time per user. An open
+// while one is being made is not dropped, since that one may already have
+// read what it shows: it asks for one more publish after it, and any
+// further opens meanwhile are answered by that one.
 func (s *Slack) publishHome(work context.Context, b *bot.Bot, user string) {
 	s.slotMu.Lock()
-	if s.homes[user] {
+	if _, running := s.homes[user]; running {
+		s.homes[user] = true
 		s.slotMu.Unlock()
-		s.log.Debug("the home tab is already being published", "user", user)
+		s.log.Debug("the home tab is being published; it will be published again after", "user", user)
 		return
 	}
-	s.homes[user] = true
+	s.homes[user] = false
 	s.slotMu.Unlock()
-	done := func() {
+	// again says whether another open came meanwhile, and if not, ends
+	// this user's publishing.
+	again := func() bool {
 		s.slotMu.Lock()
+		defer s.slotMu.Unlock()
+		if s.homes[user] {
+			s.homes[user] = false
+			return true
+		}
 		delete(s.homes, user)
-		s.slotMu.Unlock()
+		return false
 	}
 	started := s.offLoop(work, user, func(ctx context.Context) {
-		defer done()
-		h := b.Home(ctx, user)
-		if _, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)}); err != nil {
-			s.log.Warn("could not publish the home tab", "user", user, "error", err)
+		for more := true; more; more = again() {
+			h := b.Home(ctx, user)
+			if _, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)}); err != nil {
+				s.log.Warn("could not publish the home tab", "user", user, "error", err)
+			}
 		}
 	})
 	if !started {
-		done()
+		s.slotMu.Lock()
+		delete(s.homes, user)
+		s.slotMu.Unlock()
 	}
 }
 

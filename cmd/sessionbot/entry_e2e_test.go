@@ -514,6 +514,27 @@ func TestHomeTab(t *testing.T) {
 	h.threadReply(h.announcement(channel, 0))
 }
 
+// Opening the home tab while it is being published is not dropped: that
+// publish may have read its state already, so one more follows it, and
+// opens meanwhile share that one.
+func TestHomeTabOpenedWhilePublishing(t *testing.T) {
+	h := startBot(t, nil)
+	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13})
+	h.ipr.Script("GET", "/me", iproyaltest.Response{Delay: 500 * time.Millisecond}) // answered as usual, late
+	for range 3 {
+		if _, err := h.slack.SendHomeOpened(allowedUser); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitView(2)
+	if n := h.ipr.Count("GET", "/me"); n != 2 { // the check at start, and one for every tab
+		t.Errorf("GET /me calls = %d, want 2", n)
+	}
+	for _, v := range h.slack.Views() {
+		assertContains(t, "home", v.Content(), "*32.6 GB* of residential traffic available")
+	}
+}
+
 // With ALLOWED_CHANNELS set, the home tab has no channel, but still only
 // the allowed may see the account and search sub-users.
 func TestHomeTabWithAllowedChannels(t *testing.T) {
