@@ -6,46 +6,8 @@ import (
 	"time"
 )
 
-// metric is one line of the report: how to read it from a run, and its goal.
-type metric struct {
-	name   string
-	unit   string
-	value  func(r result) float64
-	goal   float64 // 0: no goal
-	atMost bool    // the goal is a ceiling (else a floor)
-}
-
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 func mib(kib int64) float64      { return float64(kib) / 1024 }
-
-func metrics(slow time.Duration) []metric {
-	s := fmt.Sprintf("%d ms IPRoyal", slow.Milliseconds())
-	return []metric{
-		{"ack latency p50 (instant IPRoyal)", "ms", func(r result) float64 { return ms(pct(r.instant.ack, .50)) }, 0, true},
-		{"ack latency p99 (instant IPRoyal)", "ms", func(r result) float64 { return ms(pct(r.instant.ack, .99)) }, 2, true},
-		{"ack latency max (instant IPRoyal)", "ms", func(r result) float64 { return ms(pct(r.instant.ack, 1)) }, 0, true},
-		{"ack latency p99 (" + s + ")", "ms", func(r result) float64 { return ms(pct(r.slow.ack, .99)) }, 2, true},
-		{"end to end p50 (instant IPRoyal)", "ms", func(r result) float64 { return ms(pct(r.instant.e2e, .50)) }, 0, true},
-		{"end to end p99 (instant IPRoyal)", "ms", func(r result) float64 { return ms(pct(r.instant.e2e, .99)) }, 15, true},
-		{"end to end p50 (" + s + ")", "ms", func(r result) float64 { return ms(pct(r.slow.e2e, .50)) }, 0, true},
-		{"end to end p99 (" + s + ")", "ms", func(r result) float64 { return ms(pct(r.slow.e2e, .99)) }, 0, true},
-		{"throughput (instant IPRoyal)", "commands/s", func(r result) float64 { return float64(r.instant.n) / r.instant.elapsed.Seconds() }, 0, false},
-		{"throughput (" + s + ")", "commands/s", func(r result) float64 { return float64(r.slow.n) / r.slow.elapsed.Seconds() }, 800, false},
-		{"CPU per command (instant IPRoyal)", "ms", func(r result) float64 { return ms(r.instant.cpu) / float64(r.instant.n) }, 0.2, true},
-		{"CPU per command (" + s + ")", "ms", func(r result) float64 { return ms(r.slow.cpu) / float64(r.slow.n) }, 0.2, true},
-		// Not the bot's: what the doubles and the load generator took from the same two cores.
-		{"CPU per command, benchmark process (instant IPRoyal)", "ms", func(r result) float64 { return ms(r.instant.harness) / float64(r.instant.n) }, 0, true},
-		{"memory idle after connecting (VmRSS)", "MiB", func(r result) float64 { return mib(r.idleKiB) }, 15, true},
-		{"memory at peak (VmHWM)", "MiB", func(r result) float64 { return mib(r.peakKiB) }, 40, true},
-		{"memory after the load drained (VmRSS)", "MiB", func(r result) float64 { return mib(r.drainedKiB) }, 0, true},
-		{"goroutines idle", "", func(r result) float64 { return float64(r.goroutinesIdle) }, 0, true},
-		{"goroutines 2 s after the load (keep-alive connections and idle workers)", "", func(r result) float64 { return float64(r.goroutinesAfter) }, 0, true},
-		{"goroutines once idle connections and workers closed", "", func(r result) float64 { return float64(r.goroutinesQuiet) }, 0, true},
-		{"start-up to /readyz 200", "ms", func(r result) float64 { return ms(r.startup) }, 300, true},
-		{"reconnect: disconnect to next hello", "ms", func(r result) float64 { return ms(r.reconnect) }, 1000, true},
-		{"binary size (stripped)", "MB", func(r result) float64 { return float64(r.binarySize) / 1e6 }, 15, true},
-	}
-}
 
 func median(vs []float64) (med, lo, hi float64) {
 	s := slices.Clone(vs)
@@ -63,57 +25,11 @@ func num(v float64) string {
 	return fmt.Sprintf("%.2f", v)
 }
 
-func report(results []result, slow time.Duration) {
-	fmt.Printf("| metric | median | spread (min–max) | goal | met |\n|---|---|---|---|---|\n")
-	for _, m := range metrics(slow) {
-		vs := make([]float64, len(results))
-		for i, r := range results {
-			vs[i] = m.value(r)
-		}
-		med, lo, hi := median(vs)
-		goal, met := "", ""
-		if m.goal != 0 {
-			if m.atMost {
-				goal = "≤ " + num(m.goal)
-				met = yes(med <= m.goal)
-			} else {
-				goal = "≥ " + num(m.goal)
-				met = yes(med >= m.goal)
-			}
-			goal += " " + m.unit
-		}
-		fmt.Printf("| %s | %s %s | %s–%s | %s | %s |\n", m.name, num(med), m.unit, num(lo), num(hi), goal, met)
-	}
-	fmt.Println()
-}
-
 func yes(ok bool) string {
 	if ok {
 		return "yes"
 	}
 	return "**no**"
-}
-
-func reportNaive(results []result, fast, slowRes load, slow time.Duration) {
-	var acks, e2es, tputs []float64
-	late := 0
-	for _, r := range results {
-		late = max(late, over(r.slow.ack, 3*time.Second))
-		acks = append(acks, ms(pct(r.instant.ack, .99)))
-		e2es = append(e2es, ms(pct(r.instant.e2e, .99)))
-		tputs = append(tputs, float64(r.slow.n)/r.slow.elapsed.Seconds())
-	}
-	ack, _, _ := median(acks)
-	e2e, _, _ := median(e2es)
-	tput, _, _ := median(tputs)
-	fmt.Printf("## Ack first (sessionbot) against work first (naive variant), one run of the naive variant\n\n")
-	fmt.Printf("| | sessionbot | naive: work, then ack |\n|---|---|---|\n")
-	fmt.Printf("| ack p99, instant IPRoyal | %s ms | %s ms |\n", num(ack), num(ms(pct(fast.ack, .99))))
-	fmt.Printf("| ack max, instant IPRoyal | | %s ms |\n", num(ms(pct(fast.ack, 1))))
-	fmt.Printf("| end to end p99, instant IPRoyal | %s ms | %s ms |\n", num(e2e), num(ms(pct(fast.e2e, .99))))
-	fmt.Printf("| ack p99, %d ms IPRoyal (%d commands) | | %s ms |\n", slow.Milliseconds(), slowRes.n, num(ms(pct(slowRes.ack, .99))))
-	fmt.Printf("| acks over Slack's 3 s, %d ms IPRoyal | %d | %d of %d |\n", slow.Milliseconds(), late, over(slowRes.ack, 3*time.Second), slowRes.n)
-	fmt.Printf("| throughput, %d ms IPRoyal | %s commands/s | %s commands/s |\n\n", slow.Milliseconds(), num(tput), num(float64(slowRes.n)/slowRes.elapsed.Seconds()))
 }
 
 func over(ds []time.Duration, limit time.Duration) int {
@@ -124,4 +40,189 @@ func over(ds []time.Duration, limit time.Duration) int {
 		}
 	}
 	return n
+}
+
+// stat is one number across the runs: its median, and its spread when
+// there is more than one run.
+type stat struct{ med, lo, hi float64 }
+
+func across(results []result, f func(result) float64) stat {
+	vs := make([]float64, len(results))
+	for i, r := range results {
+		vs[i] = f(r)
+	}
+	med, lo, hi := median(vs)
+	return stat{med, lo, hi}
+}
+
+func (s stat) String() string {
+	if s.lo == s.hi {
+		return num(s.med)
+	}
+	return fmt.Sprintf("%s (%s–%s)", num(s.med), num(s.lo), num(s.hi))
+}
+
+func perCommand(l load) float64 {
+	if l.n == 0 {
+		return 0
+	}
+	return ms(l.cpu) / float64(l.n)
+}
+
+func delayName(d time.Duration) string {
+	if d == 0 {
+		return "instant"
+	}
+	return d.String()
+}
+
+func report(results []result, naive *result, o options) {
+	if len(o.rates) > 0 {
+		fmt.Printf("## Equal offered load (open loop)\n\n" +
+			"Commands sent on schedule whatever the bot does; every latency counts from the scheduled send time. " +
+			"Milliseconds; median of the runs (and their spread). Send lag is the load generator's own, from the scheduled time to the envelope's write, and is inside every latency. Overhead is each command's end to end less the time IPRoyal's double took to answer its DELETE (the delay asked for, and the double's own lateness). " +
+			"Trail: until the thread reply, the reaction and the announcement's update have all reached Slack.\n\n")
+		fmt.Printf("| offered | IPRoyal | commands | send lag p99 | ack p50 | ack p99 | ack max | end to end p50 | end to end p99 | overhead p99 | trail p99 | CPU per command |\n")
+		fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, rate := range o.rates {
+			for _, delay := range []time.Duration{0, o.slow} {
+				k := loadKey{rate, delay}
+				get := func(f func(load) float64) stat {
+					return across(results, func(r result) float64 { return f(r.open[k]) })
+				}
+				fmt.Printf("| %g/s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", rate, delayName(delay), results[0].open[k].n,
+					get(func(l load) float64 { return ms(pct(l.lag, .99)) }),
+					get(func(l load) float64 { return ms(pct(l.ack, .50)) }),
+					get(func(l load) float64 { return ms(pct(l.ack, .99)) }),
+					get(func(l load) float64 { return ms(pct(l.ack, 1)) }),
+					get(func(l load) float64 { return ms(pct(l.e2e, .50)) }),
+					get(func(l load) float64 { return ms(pct(l.e2e, .99)) }),
+					get(func(l load) float64 { return ms(pct(l.overhead, .99)) }),
+					get(func(l load) float64 { return ms(pct(l.trail, .99)) }),
+					get(perCommand))
+			}
+		}
+		late := 0
+		for _, r := range results {
+			for _, l := range r.open {
+				late += l.lateSends
+			}
+		}
+		fmt.Printf("\nSends more than 1 ms behind schedule, all loads and runs: %d.\n\n", late)
+		if naive != nil {
+			fmt.Printf("The naive variant (work, then ack), one run at the same offered loads:\n\n")
+			fmt.Printf("| offered | IPRoyal | commands | ack p50 | ack p99 | ack max | acks after Slack's 3 s | end to end p99 | CPU per command |\n")
+			fmt.Printf("|---|---|---|---|---|---|---|---|---|\n")
+			for _, rate := range o.rates {
+				for _, delay := range []time.Duration{0, o.slow} {
+					l := naive.open[loadKey{rate, delay}]
+					fmt.Printf("| %g/s | %s | %d | %s | %s | %s | %d of %d | %s | %s |\n", rate, delayName(delay), l.n,
+						num(ms(pct(l.ack, .5))), num(ms(pct(l.ack, .99))), num(ms(pct(l.ack, 1))), l.overDeadln, l.n,
+						num(ms(pct(l.e2e, .99))), num(perCommand(l)))
+				}
+			}
+			fmt.Println()
+		}
+	}
+
+	if o.idle > 0 {
+		fmt.Printf("## Idle\n\nConnected and waiting, %s per phase; the Slack double pings every %s. "+
+			"With probes: /readyz every 5 s and /healthz every 10 s, each on a new connection, as the Kubernetes manifest does.\n\n", o.idle, o.ping)
+		fmt.Printf("| | median (spread) |\n|---|---|\n")
+		fmt.Printf("| CPU per hour connected | %s ms |\n", across(results, func(r result) float64 { return ms(r.idle.perHour()) }))
+		fmt.Printf("| CPU per hour connected, with probes | %s ms |\n", across(results, func(r result) float64 { return ms(r.idleProbed.perHour()) }))
+		fmt.Printf("| memory idle (VmRSS) | %s MiB |\n", across(results, func(r result) float64 { return mib(r.idle.rssKiB) }))
+		fmt.Printf("| memory idle after the probes (VmRSS) | %s MiB |\n", across(results, func(r result) float64 { return mib(r.idleProbed.rssKiB) }))
+		fmt.Printf("| goroutines idle | %s |\n\n", across(results, func(r result) float64 { return float64(r.idle.goroutines) }))
+	}
+
+	if o.saturation {
+		s := delayName(o.slow) + " IPRoyal"
+		fmt.Printf("## Saturation (closed loop, %d commands, %d outstanding)\n\n", o.commands, o.outstanding)
+		fmt.Printf("| | median (spread) |\n|---|---|\n")
+		rows := []struct {
+			name string
+			unit string
+			f    func(result) float64
+		}{
+			{"throughput, instant IPRoyal", "commands/s", func(r result) float64 { return float64(r.instant.n) / r.instant.elapsed.Seconds() }},
+			{"throughput, " + s, "commands/s", func(r result) float64 { return float64(r.slow.n) / r.slow.elapsed.Seconds() }},
+			{"ack p99, instant IPRoyal", "ms", func(r result) float64 { return ms(pct(r.instant.ack, .99)) }},
+			{"end to end p99, instant IPRoyal", "ms", func(r result) float64 { return ms(pct(r.instant.e2e, .99)) }},
+			{"end to end p99, " + s, "ms", func(r result) float64 { return ms(pct(r.slow.e2e, .99)) }},
+			{"CPU per command, instant IPRoyal", "ms", func(r result) float64 { return perCommand(r.instant) }},
+			{"CPU per command, " + s, "ms", func(r result) float64 { return perCommand(r.slow) }},
+			{"CPU per command, benchmark process, instant IPRoyal", "ms", func(r result) float64 { return ms(r.instant.harness) / float64(r.instant.n) }},
+		}
+		for _, row := range rows {
+			fmt.Printf("| %s | %s %s |\n", row.name, across(results, row.f), row.unit)
+		}
+		if naive != nil {
+			fmt.Printf("| naive: throughput, %s (%d commands) | %s commands/s |\n", s, naive.slow.n, num(float64(naive.slow.n)/naive.slow.elapsed.Seconds()))
+			fmt.Printf("| naive: ack p99, %s | %s ms |\n", s, num(ms(pct(naive.slow.ack, .99))))
+		}
+		fmt.Println()
+	}
+
+	fmt.Printf("## Process\n\n| | median (spread) |\n|---|---|\n")
+	fmt.Printf("| memory at peak (VmHWM) | %s MiB |\n", across(results, func(r result) float64 { return mib(r.peakKiB) }))
+	fmt.Printf("| memory 2 s after the last load (VmRSS) | %s MiB |\n", across(results, func(r result) float64 { return mib(r.drainedKiB) }))
+	fmt.Printf("| goroutines 2 s after the last load | %s |\n", across(results, func(r result) float64 { return float64(r.goroutinesAfter) }))
+	fmt.Printf("| goroutines once idle connections and workers closed | %s |\n", across(results, func(r result) float64 { return float64(r.goroutinesQuiet) }))
+	fmt.Printf("| start-up to /readyz 200 | %s ms |\n", across(results, func(r result) float64 { return ms(r.startup) }))
+	fmt.Printf("| reconnect: disconnect to next hello | %s ms |\n", across(results, func(r result) float64 { return ms(r.reconnect) }))
+	fmt.Printf("| binary (stripped) | %s MB |\n\n", num(float64(results[0].binarySize)/1e6))
+
+	goals(results, o)
+}
+
+// goals states each goal of BENCHMARKS.md that this run measured, with
+// the median and whether it is met.
+func goals(results []result, o options) {
+	type goal struct {
+		name   string
+		value  float64
+		limit  float64
+		unit   string
+		atMost bool
+	}
+	var gs []goal
+	for _, rate := range o.rates {
+		for _, delay := range []time.Duration{0, o.slow} {
+			k := loadKey{rate, delay}
+			at := fmt.Sprintf("at %g/s, %s IPRoyal", rate, delayName(delay))
+			med := func(f func(load) float64) float64 {
+				return across(results, func(r result) float64 { return f(r.open[k]) }).med
+			}
+			switch rate {
+			case 300:
+				gs = append(gs,
+					goal{"ack p99 " + at, med(func(l load) float64 { return ms(pct(l.ack, .99)) }), 1, "ms", true},
+					goal{"end-to-end overhead p99 " + at, med(func(l load) float64 { return ms(pct(l.overhead, .99)) }), 3, "ms", true},
+					goal{"CPU per command " + at, med(perCommand), 0.4, "ms", true})
+			case 10:
+				gs = append(gs, goal{"CPU per command " + at, med(perCommand), 0.8, "ms", true})
+			}
+		}
+	}
+	if o.idle > 0 {
+		gs = append(gs,
+			goal{"idle CPU per hour connected", across(results, func(r result) float64 { return ms(r.idle.perHour()) / 1000 }).med, 1, "s", true},
+			goal{"idle CPU per hour connected, with probes", across(results, func(r result) float64 { return ms(r.idleProbed.perHour()) / 1000 }).med, 1, "s", true},
+			goal{"idle memory (VmRSS)", across(results, func(r result) float64 { return mib(r.idle.rssKiB) }).med, 12, "MiB", true})
+	}
+	gs = append(gs,
+		goal{"start-up to /readyz 200", across(results, func(r result) float64 { return ms(r.startup) }).med, 300, "ms", true},
+		goal{"reconnect", across(results, func(r result) float64 { return ms(r.reconnect) }).med, 1000, "ms", true},
+		goal{"binary (stripped)", float64(results[0].binarySize) / 1e6, 15, "MB", true})
+	fmt.Printf("## Goals\n\n| goal | median | met |\n|---|---|---|\n")
+	for _, g := range gs {
+		cmp := "≥"
+		met := g.value >= g.limit
+		if g.atMost {
+			cmp, met = "≤", g.value <= g.limit
+		}
+		fmt.Printf("| %s %s %s %s | %s %s | %s |\n", g.name, cmp, num(g.limit), g.unit, num(g.value), g.unit, yes(met))
+	}
+	fmt.Println()
 }

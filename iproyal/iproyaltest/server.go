@@ -57,6 +57,9 @@ type Request struct {
 	Query  string
 	Header http.Header
 	Body   []byte
+	// Took is how long the double took to answer, its delay included
+	// (zero until it has answered).
+	Took time.Duration
 }
 
 // Server is a running double. Its methods are safe for concurrent use.
@@ -176,13 +179,20 @@ func (s *Server) Resets() [][]string {
 
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived := time.Now()
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		path := strings.TrimPrefix(r.URL.Path, BasePath)
 		s.mu.Lock()
+		i := len(s.requests)
 		s.requests = append(s.requests, Request{
 			Method: r.Method, Path: path, Query: r.URL.RawQuery,
 			Header: r.Header.Clone(), Body: body,
 		})
+		defer func() {
+			s.mu.Lock()
+			s.requests[i].Took = time.Since(arrived)
+			s.mu.Unlock()
+		}()
 		key := r.Method + " " + path
 		var scripted *Response
 		if q := s.script[key]; len(q) > 0 {
