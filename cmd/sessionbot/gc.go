@@ -22,7 +22,7 @@ const defaultGOGC = 400
 // The bot waits on the network almost all the time; with more than one P,
 // each wake-up tends to wake a second thread that finds nothing to do and
 // sleeps again. At the loads people run (10 to 300 commands a second) one
-// P spends 20 to 35% less CPU per command, with the same or lower
+// P spends 15 to 28% less CPU per command, with the same
 // latency; it caps the bot at one core, over 2,000 commands a second here
 // (BENCHMARKS.md).
 const defaultGOMAXPROCS = 1
