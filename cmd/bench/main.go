@@ -332,25 +332,8 @@ func measure(bin string, o options) (result, error) {
 		res.idle = r.idlePhase(o.idle, false)
 		res.idleProbed = r.idlePhase(o.idle, true)
 	}
-	base := 0
-	for _, rate := range o.rates {
-		for _, delay := range []time.Duration{0, o.slow} {
-			n := perLoad(o, rate)
-			l, err := r.openLoad(rate, n, delay, base)
-			if err != nil {
-				return res, fmt.Errorf("%g/s, %v IPRoyal: %w", rate, delay, err)
-			}
-			res.open[loadKey{rate, delay}] = l
-			base += n
-		}
-	}
-	if o.saturation {
-		if res.instant, err = r.closedLoad(o.commands, o.outstanding, 0, base); err != nil {
-			return res, fmt.Errorf("saturation, instant IPRoyal: %w", err)
-		}
-		if res.slow, err = r.closedLoad(o.commands, o.outstanding, o.slow, base+o.commands); err != nil {
-			return res, fmt.Errorf("saturation, slow IPRoyal: %w", err)
-		}
+	if err := r.loads(o, &res, o.commands); err != nil {
+		return res, err
 	}
 	res.peakKiB, _ = procStatus(pid, "VmHWM")
 	time.Sleep(2 * time.Second) // drained: every reply is in; let the GC return memory
@@ -418,30 +401,41 @@ func measureNaive(bin string, o options) (result, error) {
 	}
 	defer r.stop()
 	time.Sleep(time.Second)
+	if err := r.loads(o, &res, o.naiveMax); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// loads runs the open-loop loads, then the saturation loads, into res.
+// slowMax bounds the commands of each load with a slow IPRoyal.
+func (r *rig) loads(o options, res *result, slowMax int) error {
 	base := 0
 	for _, rate := range o.rates {
 		for _, delay := range []time.Duration{0, o.slow} {
 			n := perLoad(o, rate)
 			if delay > 0 {
-				n = min(n, o.naiveMax)
+				n = min(n, slowMax)
 			}
 			l, err := r.openLoad(rate, n, delay, base)
 			if err != nil {
-				return res, fmt.Errorf("%g/s, %v IPRoyal: %w", rate, delay, err)
+				return fmt.Errorf("%g/s, %v IPRoyal: %w", rate, delay, err)
 			}
 			res.open[loadKey{rate, delay}] = l
 			base += n
 		}
 	}
-	if o.saturation {
-		if res.instant, err = r.closedLoad(o.commands, o.outstanding, 0, base); err != nil {
-			return res, err
-		}
-		if res.slow, err = r.closedLoad(min(o.commands, o.naiveMax), o.outstanding, o.slow, base+o.commands); err != nil {
-			return res, err
-		}
+	if !o.saturation {
+		return nil
 	}
-	return res, nil
+	var err error
+	if res.instant, err = r.closedLoad(o.commands, o.outstanding, 0, base); err != nil {
+		return fmt.Errorf("saturation, instant IPRoyal: %w", err)
+	}
+	if res.slow, err = r.closedLoad(min(o.commands, slowMax), o.outstanding, o.slow, base+o.commands); err != nil {
+		return fmt.Errorf("saturation, slow IPRoyal: %w", err)
+	}
+	return nil
 }
 
 // reconnect asks the bot to reconnect and times the disconnect message to
