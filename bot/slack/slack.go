@@ -663,12 +663,15 @@ func (s *Slack) offLoopIn(pool chan struct{}, key string, work context.Context, 
 			s.slotMu.Unlock()
 			<-pool
 		}()
-		ctx, cancel := context.WithTimeout(work, 15*time.Second)
+		ctx, cancel := context.WithTimeout(work, offLoopTimeout)
 		defer cancel()
 		f(ctx)
 	}()
 	return true
 }
+
+// offLoopTimeout bounds one piece of work done off the event loop.
+const offLoopTimeout = 15 * time.Second
 
 // publishHome publishes user's home tab, once at a time per user. An open
 // while one is being made is not dropped, since that one may already have
@@ -697,11 +700,16 @@ func (s *Slack) publishHome(work context.Context, b *bot.Bot, user string) {
 		return false
 	}
 	started := s.offLoop(work, user, func(ctx context.Context) {
-		for more := true; more; more = again() {
-			h := b.Home(ctx, user)
-			if _, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)}); err != nil {
+		for pass := 0; pass == 0 || again(); pass++ {
+			pctx, cancel := ctx, context.CancelFunc(func() {})
+			if pass > 0 { // its own time: the first may have used all of ctx's
+				pctx, cancel = context.WithTimeout(work, offLoopTimeout)
+			}
+			h := b.Home(pctx, user)
+			if _, err := s.api.PublishViewContext(pctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)}); err != nil {
 				s.log.Warn("could not publish the home tab", "user", user, "error", err)
 			}
+			cancel()
 		}
 	})
 	if !started {
