@@ -99,7 +99,7 @@ func main() {
 		return nil
 	})
 	floorOnly := flag.Bool("floor", false, "measure only what one bare HTTP round trip costs a client process here (see floor.go)")
-	floorTrips := flag.Int("floor-trips", 0, "rounds of round trips per case of -floor (0: 10 s of them, at least 200)")
+	floorTrips := flag.Int("floor-trips", 0, "rounds of round trips per case of -floor (0: 10 s of them, and at least 200)")
 	flag.Parse()
 	if *floorOnly {
 		if err := floor(*floorTrips); err != nil {
@@ -107,6 +107,14 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	switch {
+	case o.runs < 1, o.commands < 1, o.outstanding < 1, o.naiveMax < 1:
+		fmt.Fprintln(os.Stderr, "bench: -runs, -commands, -outstanding and -naive-slow-commands must be at least 1")
+		os.Exit(2)
+	case o.slow <= 0:
+		fmt.Fprintln(os.Stderr, "bench: -iproyal-delay must be more than 0: the instant loads are the 0")
+		os.Exit(2)
 	}
 	for _, f := range strings.Split(*rates, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -394,6 +402,7 @@ func probe(addr, path string) {
 }
 
 func measureNaive(bin string, o options) (result, error) {
+	o.pprof = "" // the naive bot is not built with pprof
 	res := result{open: map[loadKey]load{}}
 	r, _, err := startRig(bin, o, false)
 	if err != nil {
@@ -531,6 +540,10 @@ func (r *rig) profile(what, file string) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "bench: profile:", what, resp.Status)
+		return
+	}
 	f, err := os.Create(filepath.Join(r.dir, file))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench: profile:", err)
@@ -622,9 +635,9 @@ type tracker struct {
 	lag       []time.Duration      // open loop: from the scheduled time to the envelope's write
 	byHash    map[string]string    // hash -> envelope ID
 	byTS      map[string]string    // announcement ts -> envelope ID
-	ack       map[string]time.Duration
-	progress  map[string]*trail // commands on their way
-	finished  map[string]*trail // commands with a complete trail
+	ackAt     map[string]time.Time // when the double read each ack; timed in results, once sentAt is final
+	progress  map[string]*trail    // commands on their way
+	finished  map[string]*trail    // commands with a complete trail
 	want      int
 	complete  int
 	done      chan struct{} // closed when every command's trail is complete
@@ -656,7 +669,7 @@ func (t *tracker) reset(n int, scheduled bool) <-chan struct{} {
 	t.lag = make([]time.Duration, 0, n)
 	t.byHash = make(map[string]string, n)
 	t.byTS = make(map[string]string, n)
-	t.ack = make(map[string]time.Duration, n)
+	t.ackAt = make(map[string]time.Time, n)
 	t.progress = make(map[string]*trail, n)
 	t.finished = make(map[string]*trail, n)
 	t.want, t.complete = n, 0
@@ -704,8 +717,10 @@ func (t *tracker) handle(e slacktest.Event) {
 		}
 		return
 	case slacktest.EventAck:
-		if at, ok := t.sentAt[e.EnvelopeID]; ok {
-			t.ack[e.EnvelopeID] = e.At.Sub(at)
+		// The double's reader may see the ack before its writer reports
+		// the envelope written, so the ack is timed in results.
+		if _, ok := t.sentAt[e.EnvelopeID]; ok {
+			t.ackAt[e.EnvelopeID] = e.At
 		}
 		return
 	case slacktest.EventMessage:
@@ -776,20 +791,20 @@ func (t *tracker) completed() int {
 func (t *tracker) acked() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.ack)
+	return len(t.ackAt)
 }
 
 func (t *tracker) results(took map[string]time.Duration) (ack, e2e, trails, overhead []time.Duration, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, d := range t.ack {
-		ack = append(ack, d)
+	for id, at := range t.ackAt {
+		ack = append(ack, at.Sub(t.sentAt[id]))
 	}
 	hashOf := make(map[string]string, len(t.byHash))
 	for h, id := range t.byHash {
 		hashOf[id] = h
 	}
-	refused := 0
+	refused, untimed := 0, 0
 	for id, p := range t.finished {
 		if p.refused {
 			refused++
@@ -797,13 +812,20 @@ func (t *tracker) results(took map[string]time.Duration) (ack, e2e, trails, over
 		}
 		at := t.sentAt[id]
 		e2e = append(e2e, p.reply.Sub(at))
-		overhead = append(overhead, p.reply.Sub(at)-took[hashOf[id]])
+		if d, ok := took[hashOf[id]]; ok {
+			overhead = append(overhead, p.reply.Sub(at)-d)
+		} else {
+			untimed++
+		}
 		last := max(p.reply.UnixNano(), p.reaction.UnixNano(), p.update.UnixNano())
 		trails = append(trails, time.Unix(0, last).Sub(at))
 	}
 	if len(ack) != len(t.sentAt) || len(e2e) != len(t.sentAt) {
 		return ack, e2e, trails, overhead, fmt.Errorf("%d commands sent, %d acknowledged, %d with a complete trail, %d refused",
 			len(t.sentAt), len(ack), len(e2e), refused)
+	}
+	if untimed > 0 {
+		return ack, e2e, trails, overhead, fmt.Errorf("%d commands with a trail but no DELETE at IPRoyal's double", untimed)
 	}
 	slices.Sort(ack)
 	slices.Sort(e2e)
