@@ -699,14 +699,13 @@ func (s *Slack) publishHome(work context.Context, b *bot.Bot, user string) {
 		delete(s.homes, user)
 		return false
 	}
-	started := s.offLoop(work, user, func(ctx context.Context) {
-		for pass := 0; pass == 0 || again(); pass++ {
-			pctx, cancel := ctx, context.CancelFunc(func() {})
-			if pass > 0 { // its own time: the first may have used all of ctx's
-				pctx, cancel = context.WithTimeout(work, offLoopTimeout)
-			}
-			h := b.Home(pctx, user)
-			if _, err := s.api.PublishViewContext(pctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)}); err != nil {
+	// Each publish has its own offLoopTimeout: a slow first one must not
+	// leave the next none.
+	started := s.offLoop(work, user, func(context.Context) {
+		for more := true; more; more = again() {
+			ctx, cancel := context.WithTimeout(work, offLoopTimeout)
+			h := b.Home(ctx, user)
+			if _, err := s.api.PublishViewContext(ctx, slack.PublishViewContextRequest{UserID: user, View: homeView(h)}); err != nil {
 				s.log.Warn("could not publish the home tab", "user", user, "error", err)
 			}
 			cancel()
