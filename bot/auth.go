@@ -3,7 +3,6 @@ package bot
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -12,10 +11,12 @@ import (
 // GroupCacheTTL is how long a user group's member list is trusted.
 const GroupCacheTTL = time.Minute
 
-// GroupLister returns the member IDs of a Slack user group.
-type GroupLister interface {
-	GroupMembers(ctx context.Context, groupID string) ([]string, error)
-}
+// groupLookupTimeout bounds one lookup of a group's members, which every
+// request waiting on it shares.
+const groupLookupTimeout = 10 * time.Second
+
+// maxCachedGroups bounds the groups whose members are kept.
+const maxCachedGroups = 1000
 
 // Policy says who may reset sessions, and where.
 type Policy struct {
@@ -37,18 +38,10 @@ const (
 // Authorizer decides whether a requester may reset sessions. It fails
 // closed: when a group's members cannot be listed, that group allows nobody.
 type Authorizer struct {
-	policy Policy
-	groups GroupLister
-	now    func() time.Time
-
-	mu      sync.Mutex
-	cache   map[string]groupEntry
+	policy  Policy
+	groups  GroupLister
+	members *cache[string, map[string]bool]
 	lookups singleflight.Group // one lookup per group at a time, however many ask
-}
-
-type groupEntry struct {
-	members map[string]bool
-	fetched time.Time
 }
 
 // NewAuthorizer returns an Authorizer; groups may be nil when no lister exists.
@@ -56,7 +49,7 @@ func NewAuthorizer(p Policy, groups GroupLister, now func() time.Time) *Authoriz
 	if now == nil {
 		now = time.Now
 	}
-	return &Authorizer{policy: p, groups: groups, now: now, cache: map[string]groupEntry{}}
+	return &Authorizer{policy: p, groups: groups, members: newCache[string, map[string]bool](maxCachedGroups, now)}
 }
 
 // Policy returns the rules the Authorizer enforces.
@@ -76,7 +69,7 @@ func (a *Authorizer) Authorize(ctx context.Context, user, channel string) (reaso
 		return "", nil
 	}
 	for _, g := range a.policy.Groups {
-		members, err := a.members(ctx, g)
+		members, err := a.groupMembers(ctx, g)
 		if err != nil {
 			lookupErr = err
 			continue
@@ -102,7 +95,7 @@ func (a *Authorizer) Decided(user, channel string) (reason DenialReason, known b
 		return "", true
 	}
 	for _, g := range a.policy.Groups {
-		members, ok := a.cached(g)
+		members, ok := a.members.Get(g)
 		if !ok {
 			return "", false
 		}
@@ -119,39 +112,41 @@ func (a *Authorizer) channelAllowed(channel string) bool {
 	return channel == "" || len(a.policy.Channels) == 0 || slices.Contains(a.policy.Channels, channel)
 }
 
-func (a *Authorizer) cached(group string) (map[string]bool, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	e, ok := a.cache[group]
-	if !ok || a.now().Sub(e.fetched) >= GroupCacheTTL {
-		return nil, false
-	}
-	return e.members, true
-}
-
-func (a *Authorizer) members(ctx context.Context, group string) (map[string]bool, error) {
-	if members, ok := a.cached(group); ok {
+// groupMembers is a group's members, from the cache or from one lookup
+// that every caller asking meanwhile shares. The lookup runs under a
+// context of its own, with its own timeout: a caller that gives up stops
+// waiting, and does not fail the lookup for the others.
+func (a *Authorizer) groupMembers(ctx context.Context, group string) (map[string]bool, error) {
+	if members, ok := a.members.Get(group); ok {
 		return members, nil
 	}
 	if a.groups == nil {
 		return nil, errNoGroupLister
 	}
-	v, err, _ := a.lookups.Do(group, func() (any, error) {
+	lookup := a.lookups.DoChan(group, func() (any, error) {
+		if members, ok := a.members.Get(group); ok {
+			return members, nil // a lookup that ended a moment ago
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupLookupTimeout)
+		defer cancel()
 		ids, err := a.groups.GroupMembers(ctx, group)
 		if err != nil {
 			return nil, err
 		}
-		e := groupEntry{members: make(map[string]bool, len(ids)), fetched: a.now()}
+		members := make(map[string]bool, len(ids))
 		for _, id := range ids {
-			e.members[id] = true
+			members[id] = true
 		}
-		a.mu.Lock()
-		a.cache[group] = e
-		a.mu.Unlock()
-		return e.members, nil
+		a.members.Put(group, members, a.members.now().Add(GroupCacheTTL))
+		return members, nil
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case res := <-lookup:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(map[string]bool), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return v.(map[string]bool), nil
 }

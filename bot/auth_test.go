@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -136,9 +137,8 @@ func TestConcurrentLookupsOfAGroupAreOne(t *testing.T) {
 		wg.Go(func() { _, _ = a.Authorize(context.Background(), "U0B", "C1") })
 	}
 	for groups.started.Load() == 0 {
-		time.Sleep(time.Millisecond)
+		runtime.Gosched()
 	}
-	time.Sleep(20 * time.Millisecond) // the other 49 are asking now
 	close(release)
 	wg.Wait()
 	if n := groups.started.Load(); n != 1 {
@@ -149,10 +149,48 @@ func TestConcurrentLookupsOfAGroupAreOne(t *testing.T) {
 type slowGroups struct {
 	release chan struct{}
 	started atomic.Int32
+	ctxErr  atomic.Value // the lookup's context's error when it was released
 }
 
-func (g *slowGroups) GroupMembers(context.Context, string) ([]string, error) {
+func (g *slowGroups) GroupMembers(ctx context.Context, _ string) ([]string, error) {
 	g.started.Add(1)
-	<-g.release
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+	}
+	if err := ctx.Err(); err != nil {
+		g.ctxErr.Store(err)
+		return nil, err
+	}
 	return []string{"U0A"}, nil
+}
+
+// A caller that gives up on a group's lookup stops waiting, but the lookup
+// goes on for everyone else waiting on it: it runs under a context of its
+// own, not the first caller's.
+func TestAGroupLookupOutlivesItsFirstCaller(t *testing.T) {
+	groups := &slowGroups{release: make(chan struct{})}
+	a := NewAuthorizer(Policy{Groups: []string{"S0OPS"}}, groups, nil)
+	first, giveUp := context.WithCancel(context.Background())
+	firstDone := make(chan DenialReason, 1)
+	go func() { r, _ := a.Authorize(first, "U0A", "C1"); firstDone <- r }()
+	for groups.started.Load() == 0 {
+		runtime.Gosched()
+	}
+	second := make(chan DenialReason, 1)
+	go func() { r, _ := a.Authorize(context.Background(), "U0A", "C1"); second <- r }()
+	giveUp()
+	if r := <-firstDone; r != DeniedGroupLookup {
+		t.Errorf("the caller that gave up got %q, want %q", r, DeniedGroupLookup)
+	}
+	close(groups.release)
+	if r := <-second; r != "" {
+		t.Errorf("a caller waiting on the same lookup was refused (%q) because the first gave up", r)
+	}
+	if err := groups.ctxErr.Load(); err != nil {
+		t.Errorf("the shared lookup was cancelled with its first caller: %v", err)
+	}
+	if n := groups.started.Load(); n != 1 {
+		t.Errorf("%d lookups, want 1", n)
+	}
 }

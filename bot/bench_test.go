@@ -68,8 +68,6 @@ func (nopChat) Reply(context.Context, string, string, Message, bool) error    { 
 func (nopChat) Update(context.Context, string, string, Message) error         { return nil }
 func (nopChat) React(context.Context, string, string, string) error           { return nil }
 func (nopChat) Link(string, string) string                                    { return "" }
-func (nopChat) Private(context.Context, Command, Message) error               { return nil }
-func (nopChat) Replace(context.Context, string, Message) error                { return nil }
 
 type nopIPRoyal struct{}
 
@@ -86,11 +84,11 @@ func (nopIPRoyal) Me(context.Context) (iproyal.Account, error)   { return iproya
 // parse, authorize, render three messages, log one line.
 func BenchmarkHandle(b *testing.B) {
 	bot := New(Config{Now: time.Now}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, nopChat{})
-	cmd := Command{User: "U1", Channel: "C1", Text: benchText(2)}
+	req := Request{Via: ViaSlash, User: "U1", Channel: "C1", Text: benchText(2)}
 	b.ReportAllocs()
 	for b.Loop() {
-		if out := bot.Handle(context.Background(), cmd); out != OutcomeReset {
-			b.Fatal(out)
+		if res := bot.Handle(context.Background(), req); res.Outcome != OutcomeReset {
+			b.Fatal(res.Outcome)
 		}
 	}
 }

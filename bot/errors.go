@@ -4,13 +4,24 @@ import "errors"
 
 var errNoGroupLister = errors.New("user groups cannot be looked up here")
 
-// ChannelError says the bot cannot post in the command's channel, for a
+// ChannelProblem is why the bot cannot post in a channel, in terms a
+// requester can act on.
+type ChannelProblem string
+
+// The channel problems a transport reports.
+const (
+	ChannelNotMember ChannelProblem = "not_member" // not a member: invite the bot
+	ChannelHidden    ChannelProblem = "hidden"     // private or a DM the bot cannot see
+	ChannelArchived  ChannelProblem = "archived"
+)
+
+// ChannelError says the bot cannot post in the request's channel, for a
 // reason the requester can fix (usually by inviting the bot).
 type ChannelError struct {
-	Code string // Slack's error code: not_in_channel, channel_not_found, is_archived
+	Problem ChannelProblem
 }
 
-func (e *ChannelError) Error() string { return "cannot post in the channel: " + e.Code }
+func (e *ChannelError) Error() string { return "cannot post in the channel: " + string(e.Problem) }
 
 // RateLimitedError says the chat service is rate limiting the bot even after retries.
 type RateLimitedError struct {

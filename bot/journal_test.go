@@ -116,11 +116,16 @@ func slackTS(t time.Time) string { return fmt.Sprintf("%d.%06d", t.Unix(), t.Nan
 func TestSweepMarksOrphansOnceAndExpiresConfirmations(t *testing.T) {
 	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 	timeout := 5 * time.Second
-	announced := func(ago time.Duration) string { return slackTS(now.Add(-ago)) }
+	started := func(ref, id string, ago time.Duration) Entry {
+		at := now.Add(-ago)
+		return Entry{Ref: ref, RequestID: id, State: StateStarted, User: "U1", Channel: "C1", Thread: slackTS(at), Announced: at, Started: at, Targets: []Target{{Hash: hashA}}}
+	}
+	done := started("3", "done", time.Hour)
+	done.State = StateReset
 	j := newMemJournal(
-		Entry{Ref: "1", RequestID: "orphan", State: StateStarted, User: "U1", Channel: "C1", Thread: announced(timeout + orphanMargin + time.Second), Targets: []Target{{Hash: hashA}}},
-		Entry{Ref: "2", RequestID: "young", State: StateStarted, User: "U1", Channel: "C1", Thread: announced(3 * time.Second)},
-		Entry{Ref: "3", RequestID: "done", State: StateReset, User: "U1", Channel: "C1", Thread: announced(time.Hour)},
+		started("1", "orphan", timeout+orphanMargin+time.Second),
+		started("2", "young", 3*time.Second),
+		done,
 		Entry{Ref: "4", RequestID: "unclicked", State: StateAwaiting, User: "U1", Channel: "C1", Expires: now.Add(-orphanMargin - time.Second)},
 		Entry{Ref: "5", RequestID: "cli", State: StateStarted, Source: SourceCLI, User: "ops@host", Started: now.Add(-time.Minute)},
 	)
@@ -170,9 +175,9 @@ func TestDenialsAreMirroredOncePerWindow(t *testing.T) {
 	b := New(Config{AuditChannel: "C0AUDIT"}, NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), nil, c)
 	b.denials.window = 50 * time.Millisecond
 	for range 12 {
-		b.denials.mirror("U0BOB", "C1", DeniedUser)
+		b.denials.mirror("a1b2c3d4", "U0BOB", "C1", DeniedUser)
 	}
-	b.denials.mirror("U0EVE", "C1", DeniedUser)
+	b.denials.mirror("a1b2c3d5", "U0EVE", "C1", DeniedUser)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c.mu.Lock()
@@ -244,7 +249,7 @@ func TestTheOutcomeGoesOutInOneRoundTrip(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b := New(Config{Journal: barrierJournal{newMemJournal(), c}}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, c)
-	b.Handle(ctx, Command{User: "U1", Channel: "C1", Text: hashA})
+	b.Handle(ctx, Request{Via: ViaSlash, User: "U1", Channel: "C1", Text: hashA})
 	if ctx.Err() != nil {
 		t.Fatalf("the outcome's calls were made one after another: only %d of 4 before the first gave up", len(c.arrived))
 	}
@@ -256,5 +261,30 @@ func TestTheOutcomeGoesOutInOneRoundTrip(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"journal", "react", "reply", "update"}) {
 		t.Errorf("calls = %v", got)
+	}
+}
+
+// The refusal mirror's posts and timers belong to the Bot: Close posts the
+// counts of the windows still open, and waits for every post.
+func TestCloseFinishesTheRefusalMirror(t *testing.T) {
+	c := &recChat{}
+	b := New(Config{AuditChannel: "C0AUDIT"}, NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), nil, c)
+	for range 3 {
+		b.denials.mirror("a1b2c3d4", "U0BOB", "C1", DeniedUser) // the window is a minute: it is still open
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b.Close(ctx)
+	c.mu.Lock()
+	posts, updates := len(c.posts), c.updates
+	c.mu.Unlock()
+	if posts != 1 || len(updates) != 1 || !strings.Contains(updates[0], "was refused 3 times") {
+		t.Errorf("after Close: %d posts, updates %q; want the first refusal and its count", posts, updates)
+	}
+	b.denials.mirror("a1b2c3d5", "U0EVE", "C1", DeniedUser)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.posts) != 1 {
+		t.Errorf("a refusal after Close was posted: %q", c.posts)
 	}
 }

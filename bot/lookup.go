@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"github.com/sessionbot/sessionbot/iproyal"
@@ -24,35 +23,24 @@ const maxCachedUsernames = 20000
 // sub-user made a moment ago is found.
 type cachedFinder struct {
 	next SubuserFinder
-	now  func() time.Time
-
-	mu   sync.Mutex
-	seen map[string]cachedSubuser
-}
-
-type cachedSubuser struct {
-	sub iproyal.Subuser
-	at  time.Time
+	seen *cache[string, iproyal.Subuser]
 }
 
 func newCachedFinder(next SubuserFinder, now func() time.Time) *cachedFinder {
-	return &cachedFinder{next: next, now: now, seen: map[string]cachedSubuser{}}
+	return &cachedFinder{next: next, seen: newCache[string, iproyal.Subuser](maxCachedUsernames, now)}
 }
 
 // FindSubusers implements SubuserFinder.
 func (c *cachedFinder) FindSubusers(ctx context.Context, usernames []string) (iproyal.Lookup, error) {
 	l := iproyal.Lookup{Found: make(map[string]iproyal.Subuser, len(usernames)), Suggestions: map[string][]string{}}
 	var ask []string
-	now := c.now()
-	c.mu.Lock()
 	for _, u := range usernames {
-		if e, ok := c.seen[u]; ok && now.Sub(e.at) < usernameTTL {
-			l.Found[u] = e.sub
-		} else if _, dup := l.Found[u]; !dup {
+		if s, ok := c.seen.Get(u); ok {
+			l.Found[u] = s
+		} else {
 			ask = append(ask, u)
 		}
 	}
-	c.mu.Unlock()
 	if len(ask) == 0 {
 		return l, nil
 	}
@@ -64,31 +52,12 @@ func (c *cachedFinder) FindSubusers(ctx context.Context, usernames []string) (ip
 		l.Found[u] = s
 	}
 	l.Suggestions = got.Suggestions
-	c.keep(c.now(), got)
-	return l, nil
-}
-
-// keep remembers what a lookup saw, within the bound: past it, expired
-// entries go first, and if none has expired the newest are not kept.
-func (c *cachedFinder) keep(at time.Time, got iproyal.Lookup) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.seen)+len(got.Seen)+len(got.Found) > maxCachedUsernames {
-		for u, e := range c.seen {
-			if at.Sub(e.at) >= usernameTTL {
-				delete(c.seen, u)
-			}
-		}
-	}
-	put := func(s iproyal.Subuser) {
-		if _, ok := c.seen[s.Username]; ok || len(c.seen) < maxCachedUsernames {
-			c.seen[s.Username] = cachedSubuser{sub: s, at: at}
-		}
-	}
+	expires := c.seen.now().Add(usernameTTL)
 	for _, s := range got.Found {
-		put(s)
+		c.seen.Put(s.Username, s, expires)
 	}
 	for _, s := range got.Seen {
-		put(s)
+		c.seen.Put(s.Username, s, expires)
 	}
+	return l, nil
 }

@@ -32,7 +32,13 @@ func TestGoldenMessages(t *testing.T) {
 	}
 	cli := entry(StateReset, "")
 	cli.Source, cli.User, cli.Channel, cli.Thread = SourceCLI, "ops@bastion", "", ""
-	b := New(Config{}, NewAuthorizer(policy, nil, nil), nil, linkChat{})
+	link := func(e Entry) string {
+		if e.Channel == "" || e.Thread == "" {
+			return ""
+		}
+		return linkChat{}.Link(e.Channel, e.Thread)
+	}
+	audit := func(e Entry) Message { return auditMessage(e, link(e)) }
 	found := []iproyal.Subuser{
 		{Hash: "01HQ5K3P97DY8EX9Y90YT1K6XA", Username: "scraper-eu", TrafficUsed: 0.12, TrafficAvailable: 4.88},
 		{Hash: "01HQ5K3P97DY8EX9Y90YT1K6XC", Username: "scraper-eu-old", TrafficAvailable: 0.25},
@@ -47,11 +53,11 @@ func TestGoldenMessages(t *testing.T) {
 		"denied_group_lookup":   deniedMessage(DeniedGroupLookup, policy),
 		"bad_targets":           badTargetsMessage([]BadTarget{{Input: "&lt;!channel&gt;", Reason: "not a hash"}, {Input: "ghost", Reason: "no such sub-user"}}),
 		"too_many":              tooManyMessage(101, 100),
-		"lookup_failed":         lookupFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 503, Message: "down"}, false),
-		"lookup_stopped":        lookupFailedMessage("a1b2c3d4", context.Canceled, true),
-		"cannot_post":           cannotPostMessage("a1b2c3d4", "not_in_channel"),
-		"slack_rate_limited":    slackFailedMessage("a1b2c3d4", &RateLimitedError{Err: errors.New("429")}),
-		"stopped_before_posted": stoppedBeforeAnnouncingMessage("a1b2c3d4"),
+		"lookup_failed":         lookupFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 503, Message: "down"}),
+		"lookup_stopped":        lookupFailedMessage("a1b2c3d4", fmt.Errorf("%w: %w", ErrStopping, context.Canceled)),
+		"cannot_post":           announceFailedMessage("a1b2c3d4", &ChannelError{Problem: ChannelNotMember}),
+		"slack_rate_limited":    announceFailedMessage("a1b2c3d4", &RateLimitedError{Err: errors.New("429")}),
+		"stopped_before_posted": announceFailedMessage("a1b2c3d4", ErrStopping),
 		"busy":                  BusyMessage(),
 		"announcement":          AnnouncementMessage("a1b2c3d4", "U0ALICE", targets),
 		"announcement_long":     AnnouncementMessage("a1b2c3d4", "U0ALICE", longTargets(100)),
@@ -69,18 +75,18 @@ func TestGoldenMessages(t *testing.T) {
 		"dry_run":               dryRunMessage("a1b2c3d4", 2),
 		"audit_denied":          auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 1),
 		"audit_denied_counted":  auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 12),
-		"audit_awaiting":        b.auditMessage(entry(StateAwaiting, "")),
-		"audit_started":         b.auditMessage(entry(StateStarted, "")),
-		"audit_reset":           b.auditMessage(entry(StateReset, "")),
-		"audit_failed":          b.auditMessage(entry(StateFailed, "IPRoyal had a server error (`503 Service Unavailable`).")),
-		"audit_unknown":         b.auditMessage(entry(StateUnknown, "sessionbot stopped while the reset was in flight")),
-		"audit_cancelled":       b.auditMessage(entry(StateCancelled, "")),
-		"audit_expired":         b.auditMessage(entry(StateExpired, "")),
-		"audit_refused":         b.auditMessage(entry(StateRefused, cannotPostReason("not_in_channel"))),
-		"audit_cli":             b.auditMessage(cli),
+		"audit_awaiting":        audit(entry(StateAwaiting, "")),
+		"audit_started":         audit(entry(StateStarted, "")),
+		"audit_reset":           audit(entry(StateReset, "")),
+		"audit_failed":          audit(entry(StateFailed, "IPRoyal had a server error (`503 Service Unavailable`).")),
+		"audit_unknown":         audit(entry(StateUnknown, "sessionbot stopped while the reset was in flight")),
+		"audit_cancelled":       audit(entry(StateCancelled, "")),
+		"audit_expired":         audit(entry(StateExpired, "")),
+		"audit_refused":         audit(entry(StateRefused, cannotPostReason(ChannelNotMember))),
+		"audit_cli":             audit(cli),
 		"dry_run_preview":       dryRunPreviewMessage("a1b2c3d4", targets),
 		"status":                statusMessage(iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}),
-		"status_failed":         statusFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}, false),
+		"status_failed":         statusFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}),
 		"rate_limited":          rateLimitedMessage(10, 4200*time.Millisecond),
 		"confirmation":          confirmationMessage("a1b2c3d4", targets, 5*time.Minute, goldenToken(t, targets)),
 		"confirmed":             confirmedMessage("a1b2c3d4", 2),
@@ -88,19 +94,19 @@ func TestGoldenMessages(t *testing.T) {
 		"cancelled_unjournaled": cancelledMessage("a1b2c3d4", 2, false, "C0GENERAL"),
 		"expired":               expiredMessage("a1b2c3d4", 5*time.Minute, true),
 		"expired_unjournaled":   expiredMessage("a1b2c3d4", 5*time.Minute, false),
-		"cancel_after_confirm":  decidedHereMessage("a1b2c3d4", true, pending{Channel: "C0GENERAL", Targets: targets}),
-		"confirm_after_cancel":  decidedHereMessage("a1b2c3d4", false, pending{Channel: "C0GENERAL", Targets: targets}),
+		"cancel_after_confirm":  decidedHereMessage("a1b2c3d4", true, "C0GENERAL", len(targets)),
+		"confirm_after_cancel":  decidedHereMessage("a1b2c3d4", false, "C0GENERAL", len(targets)),
 		"decided_elsewhere":     decidedElsewhereMessage("a1b2c3d4", entry(StateReset, ""), nil, "https://sessionbot-tests.slack.com/archives/C0GENERAL/p1764158400000001"),
 		"cancelled_elsewhere":   decidedElsewhereMessage("a1b2c3d4", entry(StateCancelled, ""), nil, ""),
 		"click_not_recorded":    clickNotRecordedMessage("a1b2c3d4"),
 		"find":                  findMessage("/reset-sessions", "scraper", found, 23),
 		"find_one":              findMessage("/reset-sessions", "scraper-eu", found[:1], 1),
 		"find_none":             findMessage("/reset-sessions", "<!here>", nil, 0),
-		"find_failed":           findFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}, false),
+		"find_failed":           findFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 401, Message: "Unauthenticated."}),
 		"find_usage":            findUsageMessage("/reset-sessions"),
-		"keyword_alone":         keywordAloneMessage("/reset-sessions", "status", []word{{text: "abc"}}),
+		"keyword_alone":         keywordAloneMessage("/reset-sessions", "status", 1),
 		"bad_targets_forgiving": badTargetsMessage([]BadTarget{
-			{Input: "01H7YCG0R9GYY1YCPS2S4QA6W", Reason: "probably a mistyped residential user hash: " + mistypedHash("01H7YCG0R9GYY1YCPS2S4QA6W")},
+			{Input: "01H7YCG0R9GYY1YCPS2S4QA6W", Reason: mistypedHash("01H7YCG0R9GYY1YCPS2S4QA6W")},
 			{Input: "scraper-e", Reason: "not a hash, and no sub-user has this username" + didYouMean([]string{"scraper-eu", "scraper-eu-old"})},
 		}),
 	}
@@ -171,6 +177,19 @@ func TestShowInput(t *testing.T) {
 	for in, want := range tests {
 		if got := showInput(in); got != want {
 			t.Errorf("showInput(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	for in, want := range map[string]string{
+		"<@U0ALICE> in <#C0OPS>":            "@U0ALICE in #C0OPS",
+		"a member of <!subteam^S0OPS>":      "a member of @S0OPS",
+		"*bold* `code` &lt;b&gt; &amp;":     "bold code <b> &",
+		"the channel <#C0OPS>, and <@U0B>.": "the channel #C0OPS, and @U0B.",
+	} {
+		if got := PlainText(in); got != want {
+			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

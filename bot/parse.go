@@ -167,15 +167,20 @@ func mistypedHash(w string) string {
 	if _, err := iproyal.ParseHash(w); err == nil {
 		return ""
 	}
+	return mistypedWhy(w, len(w), strings.IndexAny(strings.ToUpper(w), "ILOU"), w[0])
+}
+
+// mistypedWhy says which of a hash's checks a word failed.
+func mistypedWhy(w string, length, badAt int, first byte) string {
 	var why []string
-	if len(w) != iproyal.HashLen {
-		why = append(why, fmt.Sprintf("it has %d characters, and a hash has %d", len(w), iproyal.HashLen))
+	if length != iproyal.HashLen {
+		why = append(why, fmt.Sprintf(sayMistypedLength, length, iproyal.HashLen))
 	}
-	if i := strings.IndexAny(strings.ToUpper(w), "ILOU"); i >= 0 {
-		why = append(why, fmt.Sprintf("it has `%c` at position %d, and hashes never contain I, L, O or U (Crockford's base32 leaves them out)", w[i], i+1))
+	if badAt >= 0 {
+		why = append(why, fmt.Sprintf(sayMistypedLetter, w[badAt], badAt+1))
 	}
-	if w[0] > '7' {
-		why = append(why, fmt.Sprintf("it starts with %c, and a hash starts with 0 to 7", w[0]))
+	if first > '7' {
+		why = append(why, fmt.Sprintf(sayMistypedFirst, first))
 	}
-	return strings.Join(why, "; ")
+	return sayMistyped + strings.Join(why, "; ")
 }

@@ -7,25 +7,28 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// userLimiter allows each user perMinute commands a minute, with bursts up
+// userLimiter allows each user perMinute requests a minute, with bursts up
 // to perMinute, independently of everyone else. It is per process: with N
 // replicas a user gets up to N times the limit.
 type userLimiter struct {
 	perMinute int
 	now       func() time.Time
 
-	mu    sync.Mutex
-	users map[string]*rate.Limiter
+	mu    sync.Mutex // makes finding or making a user's bucket one step
+	users *cache[string, *rate.Limiter]
 }
 
-// maxTrackedUsers bounds the limiter map; full buckets are forgotten first.
+// maxTrackedUsers bounds the buckets kept. A bucket is full again a minute
+// after its last use, so forgetting it then changes nothing; past the
+// bound, the bucket used longest ago is forgotten first, at a cost that
+// does not grow with the crowd.
 const maxTrackedUsers = 10000
 
 func newUserLimiter(perMinute int, now func() time.Time) *userLimiter {
-	return &userLimiter{perMinute: perMinute, now: now, users: map[string]*rate.Limiter{}}
+	return &userLimiter{perMinute: perMinute, now: now, users: newCache[string, *rate.Limiter](maxTrackedUsers, now)}
 }
 
-// allow takes one command from user's budget, or says how long until one is free.
+// allow takes one request from user's budget, or says how long until one is free.
 func (l *userLimiter) allow(user string) (ok bool, retryIn time.Duration) {
 	if l == nil || l.perMinute <= 0 {
 		return true, 0
@@ -33,28 +36,15 @@ func (l *userLimiter) allow(user string) (ok bool, retryIn time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	lim, found := l.users[user]
+	lim, found := l.users.Get(user)
 	if !found {
-		if len(l.users) >= maxTrackedUsers {
-			l.forgetIdle(now)
-		}
 		lim = rate.NewLimiter(rate.Every(time.Minute/time.Duration(l.perMinute)), l.perMinute)
-		l.users[user] = lim
 	}
+	l.users.Put(user, lim, now.Add(time.Minute))
 	r := lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return false, d
 	}
 	return true, 0
-}
-
-// forgetIdle drops users whose budget is full again: forgetting them
-// changes nothing. Call with mu held.
-func (l *userLimiter) forgetIdle(now time.Time) {
-	for u, lim := range l.users {
-		if lim.TokensAt(now) >= float64(l.perMinute) {
-			delete(l.users, u)
-		}
-	}
 }

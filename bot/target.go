@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/sessionbot/sessionbot/iproyal"
@@ -29,12 +30,6 @@ func (t Target) String() string {
 type BadTarget struct {
 	Input  string // as the user typed it; escape before showing
 	Reason string // safe to show
-}
-
-// SubuserFinder resolves sub-users' usernames to their hashes, all of a
-// command's at once (iproyal.Client.FindSubusers).
-type SubuserFinder interface {
-	FindSubusers(ctx context.Context, usernames []string) (iproyal.Lookup, error)
 }
 
 // validUsername says whether s could be a sub-user's username. It is
@@ -82,11 +77,11 @@ func resolve(ctx context.Context, finder SubuserFinder, words []word) (targets [
 			continue
 		}
 		if why := mistypedHash(w); why != "" && !lw.literal {
-			slots[i].bad = &BadTarget{Input: w, Reason: "probably a mistyped residential user hash: " + why}
+			slots[i].bad = &BadTarget{Input: w, Reason: why}
 			continue
 		}
 		if !validUsername(w) {
-			slots[i].bad = &BadTarget{Input: w, Reason: "not a residential user hash (26 characters, like 01H7YCG0R9GYY1YCPS2S4QA6WB) or a sub-user username"}
+			slots[i].bad = &BadTarget{Input: w, Reason: sayNotATarget}
 			continue
 		}
 		slots[i].t = Target{Username: w}
@@ -104,7 +99,7 @@ func resolve(ctx context.Context, finder SubuserFinder, words []word) (targets [
 				slots[at[k]].t.Hash = sub.Hash
 				continue
 			}
-			slots[at[k]].bad = &BadTarget{Input: w, Reason: "not a hash, and no sub-user has this username" + didYouMean(l.Suggestions[w])}
+			slots[at[k]].bad = &BadTarget{Input: w, Reason: sayUnknownUsername + didYouMean(l.Suggestions[w])}
 		}
 	}
 
@@ -141,9 +136,9 @@ func didYouMean(names []string) string {
 	case 0:
 		return ""
 	case 1:
-		return "; did you mean " + shown[0] + "?"
+		return fmt.Sprintf(sayDidYouMean, shown[0])
 	}
-	return "; did you mean " + strings.Join(shown[:len(shown)-1], ", ") + " or " + shown[len(shown)-1] + "?"
+	return fmt.Sprintf(sayDidYouMeanOr, strings.Join(shown[:len(shown)-1], ", "), shown[len(shown)-1])
 }
 
 // Hashes returns the targets' hashes in order.
@@ -155,4 +150,35 @@ func Hashes(targets []Target) []string {
 		}
 	}
 	return out
+}
+
+func targetLine(t Target) string {
+	switch {
+	case t.Hash == "":
+		return fmt.Sprintf(sayTargetNoHash, t.Username)
+	case t.Username != "":
+		return fmt.Sprintf(sayTargetNamed, t.Hash, t.Username)
+	}
+	return fmt.Sprintf(sayTargetHash, t.Hash)
+}
+
+func targetLines(targets []Target) []string {
+	lines := make([]string, len(targets))
+	for i, t := range targets {
+		lines[i] = targetLine(t)
+	}
+	return lines
+}
+
+// targetList shows as many targets as fit in a message; where, if set,
+// says where the rest can be read.
+func targetList(targets []Target, where string) string {
+	shown, more := fitLines(targetLines(targets), listBudget)
+	switch {
+	case more > 0 && where != "":
+		shown += fmt.Sprintf(sayMoreWhere, more, where)
+	case more > 0:
+		shown += fmt.Sprintf(sayMoreCounted, more)
+	}
+	return shown
 }

@@ -15,6 +15,7 @@ import (
 const (
 	hashA = "01H7YCG0R9GYY1YCPS2S4QA6WB"
 	hashB = "01HQ5K3P97DY8EX9Y90YT1K6XA"
+	hashC = "01HQ5K3P97DY8EX9Y90YT1K6XC"
 )
 
 func TestSplitTargets(t *testing.T) {

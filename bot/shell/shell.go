@@ -21,10 +21,9 @@ import (
 // Shell is a bot.Chat that prints, as readable text, what the bot would post in
 // Slack. It lets people try sessionbot, and its access rules, without Slack.
 type Shell struct {
-	mu      sync.Mutex
-	out     io.Writer
-	n       int
-	pending string // token of a confirmation waiting for yes or no
+	mu  sync.Mutex
+	out io.Writer
+	n   int
 }
 
 // New returns a Shell that writes to out.
@@ -62,27 +61,19 @@ func (s *Shell) Post(_ context.Context, channel, thread string, m bot.Message) (
 	s.n++
 	ts := fmt.Sprint(s.n)
 	s.mu.Unlock()
-	where := fmt.Sprintf("[#%s, message %s]", channel, ts)
-	if thread != "" {
-		where = fmt.Sprintf("[#%s, message %s, in the thread of message %s]", channel, ts, thread)
-	}
-	s.print(where+" sessionbot:", m)
+	s.print(bot.ShellPosted(channel, ts, thread), m)
 	return ts, nil
 }
 
 // Reply implements Chat.
 func (s *Shell) Reply(_ context.Context, channel, ts string, m bot.Message, broadcast bool) error {
-	also := ""
-	if broadcast {
-		also = ", also sent to the channel"
-	}
-	s.print(fmt.Sprintf("[#%s, thread of message %s%s] sessionbot:", channel, ts, also), m)
+	s.print(bot.ShellReply(channel, ts, broadcast), m)
 	return nil
 }
 
 // Update implements Chat.
 func (s *Shell) Update(_ context.Context, channel, ts string, m bot.Message) error {
-	s.print(fmt.Sprintf("[#%s, message %s is now] sessionbot:", channel, ts), m)
+	s.print(bot.ShellUpdated(channel, ts), m)
 	return nil
 }
 
@@ -93,33 +84,15 @@ func (s *Shell) Link(string, string) string { return "" }
 func (s *Shell) React(_ context.Context, channel, ts, emoji string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fmt.Fprintf(s.out, "[#%s] sessionbot reacted :%s: to message %s\n", channel, emoji, ts)
+	fmt.Fprintln(s.out, bot.ShellReacted(channel, ts, emoji))
 	return nil
 }
 
-// Private implements Chat.
-func (s *Shell) Private(_ context.Context, cmd bot.Command, m bot.Message) error {
-	s.print(fmt.Sprintf("[only visible to @%s] sessionbot:", cmd.User), m)
-	if m.Confirm != "" {
-		s.mu.Lock()
-		s.pending = m.Confirm
-		s.mu.Unlock()
+// Render prints what a Result tells its requester, only visible to them.
+func (s *Shell) Render(user string, res bot.Result) {
+	if res.Answer.Text != "" {
+		s.print(bot.ShellPrivate(user, res.Replaces), res.Answer)
 	}
-	return nil
-}
-
-// Replace implements Chat.
-func (s *Shell) Replace(_ context.Context, _ string, m bot.Message) error {
-	s.print("[only visible to you, replacing the confirmation] sessionbot:", m)
-	return nil
-}
-
-func (s *Shell) takePending() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tok := s.pending
-	s.pending = ""
-	return tok
 }
 
 // Input is where the shell reads: a terminal, with line editing and
@@ -222,21 +195,28 @@ func Run(ctx context.Context, b *bot.Bot, sh *Shell, in Input, user, channel str
 			in.Clear()
 			continue
 		case "y", "yes", "n", "no":
-			sh.say("Nothing is waiting for a yes or no. To reset a sub-user with that name, write -- " + line + ".")
+			sh.say(bot.ShellNothingWaiting(line))
 			continue
 		}
-		cmd := bot.Command{User: user, Channel: channel, Text: line, Via: "shell"}
-		if answer, done := b.Triage(cmd); done {
-			_ = sh.Private(ctx, cmd, answer)
-		} else {
-			b.Handle(ctx, cmd)
-		}
-		if tok := sh.takePending(); tok != "" {
+		res := sh.handle(ctx, b, bot.Request{Via: bot.ViaShell, User: user, Channel: channel, Text: line})
+		if tok := res.Answer.Confirm; tok != "" {
 			if err := sh.confirm(ctx, b, in, tok, user, channel); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// handle takes a request through the core, as Slack would, and prints
+// what its requester is told.
+func (sh *Shell) handle(ctx context.Context, b *bot.Bot, req bot.Request) bot.Result {
+	req.Proceed = func(now bot.Result) bool { sh.Render(req.User, now); return true }
+	req, res, done := b.Triage(req)
+	if !done {
+		res = b.Handle(ctx, req)
+	}
+	sh.Render(req.User, res)
+	return res
 }
 
 // say prints a line of the shell's own.
@@ -248,16 +228,11 @@ func (s *Shell) say(line string) {
 
 // confirm asks the confirmation as a yes/no question and clicks the answer.
 func (sh *Shell) confirm(ctx context.Context, b *bot.Bot, in Input, tok, user, channel string) error {
-	answer, err := in.Answer("Confirm? [y/N] ")
+	answer, err := in.Answer(bot.ShellConfirmPrompt)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
 	answer = strings.ToLower(strings.TrimSpace(answer))
-	click := bot.Click{User: user, Channel: channel, Token: tok, Confirm: answer == "y" || answer == "yes"}
-	if m, done := b.TriageClick(click); done {
-		_ = sh.Private(ctx, bot.Command{User: user, Channel: channel}, m)
-		return nil
-	}
-	b.HandleClick(ctx, click)
+	sh.handle(ctx, b, bot.Request{Via: bot.ViaClick, User: user, Channel: channel, Token: tok, Confirm: answer == "y" || answer == "yes"})
 	return nil
 }

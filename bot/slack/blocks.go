@@ -29,9 +29,9 @@ func blocks(m bot.Message) []slack.Block {
 	}
 	if m.Confirm != "" {
 		value, blockID, confirmID, cancelID := splitToken(m.Confirm)
-		confirm := slack.NewButtonBlockElement(confirmID, value, slack.NewTextBlockObject(slack.PlainTextType, "Confirm", false, false))
+		confirm := slack.NewButtonBlockElement(confirmID, value, slack.NewTextBlockObject(slack.PlainTextType, bot.ButtonConfirm, false, false))
 		confirm.Style = slack.StylePrimary
-		cancel := slack.NewButtonBlockElement(cancelID, value, slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false))
+		cancel := slack.NewButtonBlockElement(cancelID, value, slack.NewTextBlockObject(slack.PlainTextType, bot.ButtonCancel, false, false))
 		out = append(out, slack.NewActionBlock(blockID, confirm, cancel))
 	}
 	return out

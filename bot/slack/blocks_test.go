@@ -115,22 +115,27 @@ func TestGoldenViews(t *testing.T) {
 		many = append(many, fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i))
 	}
 	two := []string{"01H7YCG0R9GYY1YCPS2S4QA6WB", "01HQ5K3P97DY8EX9Y90YT1K6XC"}
-	base := bot.Home{User: "U0ALICE", Command: "/reset-sessions", MaxTargets: 100, ConfirmAbove: 10}
-	allowed := base
-	allowed.Allowed, allowed.Account = true, &iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}
-	problem := base
-	problem.Allowed, problem.AccountProblem, problem.Channels = true, "IPRoyal did not answer in time.", []string{"C0OPS"}
-	refused := base
-	refused.Reason = "not in ALLOWED_USERS"
-	core := bot.New(bot.Config{ConfirmAbove: 1, NewID: func() string { return "a1b2c3d4" }}, bot.NewAuthorizer(bot.Policy{Users: []string{"U0ALICE"}}, nil, nil), nil, nil)
-	form := bot.Form{User: "U0ALICE", Channel: "C0GENERAL", Thread: "1764158400.000001", Via: "shortcut", Targets: two,
+	home := func(policy bot.Policy, me func() (iproyal.Account, error)) bot.Home {
+		core := bot.New(bot.Config{ConfirmAbove: 10}, bot.NewAuthorizer(policy, nil, nil), accountIPRoyal(me), nil)
+		return core.Home(context.Background(), "U0ALICE")
+	}
+	alice := bot.Policy{Users: []string{"U0ALICE"}}
+	allowed := home(alice, func() (iproyal.Account, error) {
+		return iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}, nil
+	})
+	problem := home(bot.Policy{Users: alice.Users, Channels: []string{"C0OPS"}}, func() (iproyal.Account, error) {
+		return iproyal.Account{}, context.DeadlineExceeded
+	})
+	refused := home(bot.Policy{Users: []string{"U0BOB"}}, nil)
+	core := bot.New(bot.Config{ConfirmAbove: 1, NewID: func() string { return "a1b2c3d4" }}, bot.NewAuthorizer(alice, nil, nil), nil, nil)
+	form := bot.Request{Via: bot.ViaShortcut, User: "U0ALICE", Channel: "C0GENERAL", Thread: "1764158400.000001", Targets: two,
 		Names: map[string]string{two[1]: "scraper-eu"}, ReplyTo: "https://hooks.slack.com/actions/T0/1/x"}
-	checked, problems := core.CheckForm(context.Background(), form)
-	if len(problems) > 0 || !checked.Confirm {
-		t.Fatalf("CheckForm = %+v, %v", checked, problems)
+	res := core.Handle(context.Background(), form)
+	if !res.Confirm {
+		t.Fatalf("Handle = %+v, want a confirmation", res)
 	}
 	tests := map[string]any{
-		"view_confirm":           confirmModal(checked, form),
+		"view_confirm":           confirmModal(form, res),
 		"view_shortcut_two":      shortcutModal(two, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
 		"view_shortcut_none":     shortcutModal(nil, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
 		"view_shortcut_twelve":   shortcutModal(many, formMeta{Channel: "C0GENERAL", Thread: "1764158400.000001"}),
@@ -236,3 +241,15 @@ func TestOptionsFitAnAck(t *testing.T) {
 		t.Errorf("last option = %+v", last)
 	}
 }
+
+// accountIPRoyal is an IPRoyal whose GET /me is me, for the home tab.
+type accountIPRoyal func() (iproyal.Account, error)
+
+func (f accountIPRoyal) Me(context.Context) (iproyal.Account, error) { return f() }
+func (accountIPRoyal) FindSubusers(context.Context, []string) (iproyal.Lookup, error) {
+	return iproyal.Lookup{}, nil
+}
+func (accountIPRoyal) SearchSubusers(context.Context, string, int) ([]iproyal.Subuser, int, error) {
+	return nil, 0, nil
+}
+func (accountIPRoyal) ResetSessions(context.Context, []string) error { return nil }

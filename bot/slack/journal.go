@@ -130,7 +130,26 @@ func (j *Journal) decode(msg slack.Message) (bot.Entry, bool) {
 		return bot.Entry{}, false
 	}
 	e.Ref = msg.Timestamp
+	e.Announced, _ = tsTime(e.Thread)
 	return e, true
+}
+
+// tsTime reads a Slack timestamp ("1764158400.000100") as a time: when
+// Slack posted the message, by its clock.
+func tsTime(ts string) (time.Time, bool) {
+	secs, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil || s <= 0 {
+		return time.Time{}, false
+	}
+	var ns int64
+	if frac != "" {
+		frac = (frac + "000000000")[:9]
+		if ns, err = strconv.ParseInt(frac, 10, 64); err != nil {
+			return time.Time{}, false
+		}
+	}
+	return time.Unix(s, ns), true
 }
 
 // The layout of an entry's metadata. Values are flat strings and numbers,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sessionbot/sessionbot/bot"
 )
@@ -122,7 +123,10 @@ func (s *Slack) runSocket(ctx context.Context, b *bot.Bot, work context.Context)
 	connected := 0
 	for {
 		s.beat()
-		if d := gate.next(time.Now()); d > 0 {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if d := gate.next(s.now()); d > 0 {
 			s.log.Info("waiting before reconnecting to Slack", "wait", d.Round(time.Millisecond))
 			t := time.NewTimer(d)
 			select {
@@ -148,7 +152,7 @@ func (s *Slack) runSocket(ctx context.Context, b *bot.Bot, work context.Context)
 			continue
 		}
 		if connected > 0 && s.metrics != nil {
-			s.metrics.SlackReconnects.Inc()
+			s.metrics.Reconnects.Inc()
 		}
 		connected++
 		reason := s.serve(ctx, ws, b, work)
@@ -211,25 +215,40 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 		}
 		return nil
 	})
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
+	// The connection lives as long as both its reader and its ping watch:
+	// the reader's end stops the watch, and the watch closes a connection
+	// Slack stopped pinging, which ends the reader.
+	g, watch := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		reason = s.read(ctx, ws, c, b, work, &pingless)
+		return errConnectionEnded
+	})
+	g.Go(func() error {
 		t := time.NewTimer(pingTimeout)
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
-				return
+			case <-watch.Done():
+				return nil
 			case <-pinged:
 				t.Reset(pingTimeout)
 			case <-t.C:
 				pingless.Store(true)
 				_ = ws.Close()
-				return
+				return nil
 			}
 		}
-	}()
+	})
+	_ = g.Wait()
+	return reason
+}
 
+// errConnectionEnded ends a connection's goroutines when its reader stops.
+var errConnectionEnded = errors.New("the connection ended")
+
+// read reads envelopes from ws and dispatches them, until it ends, and
+// says why it ended.
+func (s *Slack) read(ctx context.Context, ws *websocket.Conn, c *socket, b *bot.Bot, work context.Context, pingless *atomic.Bool) (reason string) {
 	for {
 		_, data, err := ws.ReadMessage()
 		s.beat()
@@ -252,7 +271,7 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 		case "hello":
 			s.setReady(true)
 			if s.metrics != nil {
-				s.metrics.SlackConnections.Set(float64(env.NumConnections))
+				s.metrics.Connections.Set(float64(env.NumConnections))
 			}
 			s.log.Info("connected to Slack", "connections", env.NumConnections)
 		case "disconnect":
@@ -270,7 +289,7 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 // those that need a person are warnings.
 func (s *Slack) disconnected(ctx context.Context, reason string) {
 	if s.metrics != nil {
-		s.metrics.SlackDisconnects.WithLabelValues(reason).Inc()
+		s.metrics.Disconnects.WithLabelValues(reason).Inc()
 	}
 	switch reason {
 	case endShutdown:

@@ -88,8 +88,8 @@ func section(text string) *slack.SectionBlock { return slack.NewSectionBlock(mrk
 // dryRunInput is the checkbox that makes a form's reset a dry run.
 func dryRunInput() *slack.InputBlock {
 	box := slack.NewCheckboxGroupsBlockElement(actionDryRun,
-		slack.NewOptionBlockObject(dryRunValue, plain("Dry run: show me what would be reset, and reset nothing"), nil))
-	in := slack.NewInputBlock(blockOptions, plain("Options"), nil, box)
+		slack.NewOptionBlockObject(dryRunValue, plain(bot.FormDryRun), nil))
+	in := slack.NewInputBlock(blockOptions, plain(bot.FormOptionsLabel), nil, box)
 	in.Optional = true
 	return in
 }
@@ -98,29 +98,24 @@ func dryRunInput() *slack.InputBlock {
 // field for more targets. Submitting it is the confirmation of what it
 // counted.
 func shortcutModal(hashes []string, meta formMeta) slack.ModalViewRequest {
-	intro := "No residential user hash in this message: type the targets below, hashes or sub-user usernames."
-	if n := len(hashes); n > 0 {
-		intro = fmt.Sprintf("*%s* found in this message. Uncheck any to leave out, add more below, and submit to reset them:"+
-			" submitting is the confirmation.", plural(n, "residential user hash", "residential user hashes"))
-	}
+	found := len(hashes)
 	if len(hashes) > maxListed {
-		intro += fmt.Sprintf(" The first %d are listed; a reset takes at most that many at once.", maxListed)
 		hashes = hashes[:maxListed]
 	}
 	targets := make([]bot.Target, len(hashes))
 	for i, h := range hashes {
 		targets[i] = bot.Target{Hash: h}
 	}
-	blocks := []slack.Block{section(intro + "\nThe announcement and the outcome go into the message's thread.")}
-	blocks = append(blocks, checkboxes(targets, "Found in the message")...)
-	text := slack.NewPlainTextInputBlockElement(plain("01H7YCG0R9GYY1YCPS2S4QA6WB scraper-eu"), actionTargets)
+	blocks := []slack.Block{section(bot.ShortcutIntro(found, len(hashes)))}
+	blocks = append(blocks, checkboxes(targets, bot.FormFoundLabel)...)
+	text := slack.NewPlainTextInputBlockElement(plain(bot.FormMorePlaceholder), actionTargets)
 	text.Multiline = true
-	more := slack.NewInputBlock(blockTargets, plain("More targets: hashes or usernames, separated by spaces"), nil, text)
+	more := slack.NewInputBlock(blockTargets, plain(bot.FormMoreLabel), nil, text)
 	more.Optional = len(hashes) > 0
 	blocks = append(blocks, more, dryRunInput())
 	meta.Counted = len(hashes)
 	return slack.ModalViewRequest{
-		Type: slack.VTModal, Title: plain("Reset sessions"), Submit: plain("Reset"), Close: plain("Cancel"),
+		Type: slack.VTModal, Title: plain(bot.FormTitle), Submit: plain(bot.FormSubmit), Close: plain(bot.FormClose),
 		CallbackID: formCallbackID, PrivateMetadata: meta.String(), Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -143,7 +138,7 @@ func checkboxes(targets []bot.Target, label string) []slack.Block {
 		box.InitialOptions = opts
 		l := label
 		if len(targets) > maxCheckboxes {
-			l = fmt.Sprintf("%s (%d to %d)", label, i+1, i+len(part))
+			l = bot.ListLabel(label, i+1, i+len(part))
 		}
 		in := slack.NewInputBlock(fmt.Sprintf("%s_%02d", blockFound, i/maxCheckboxes), plain(l), nil, box)
 		in.Optional = true
@@ -155,18 +150,13 @@ func checkboxes(targets []bot.Target, label string) []slack.Block {
 // confirmModal replaces a submitted form that resets more than
 // CONFIRM_ABOVE targets it did not count: it lists them all, counted and
 // checked, and submitting it is the confirmation.
-func confirmModal(c *bot.Checked, f bot.Form) slack.ModalViewRequest {
-	targets := c.Targets()
-	meta := formMeta{Channel: f.Channel, Thread: f.Thread, Reply: f.ReplyTo, Counted: len(targets), Request: c.RequestID(), Via: f.Via}
-	where := "The announcement goes to the channel, and the outcome into its thread."
-	if meta.Thread != "" {
-		where = "The announcement and the outcome go into the message's thread."
-	}
-	blocks := []slack.Block{section(fmt.Sprintf(":question: This resets the sessions of *%s*. Uncheck any to leave out; "+
-		"submitting is the confirmation, and nothing happens until then.\n%s", plural(len(targets), "residential user", "residential users"), where))}
-	blocks = append(blocks, checkboxes(targets, "To reset")...)
+func confirmModal(req bot.Request, res bot.Result) slack.ModalViewRequest {
+	targets := res.Targets
+	meta := formMeta{Channel: req.Channel, Thread: req.Thread, Reply: req.ReplyTo, Counted: len(targets), Request: res.RequestID, Via: string(req.Via)}
+	blocks := []slack.Block{section(bot.ConfirmIntro(len(targets), meta.Thread != ""))}
+	blocks = append(blocks, checkboxes(targets, bot.FormToResetLabel)...)
 	return slack.ModalViewRequest{
-		Type: slack.VTModal, Title: plain("Confirm the reset"), Submit: plain(fmt.Sprintf("Reset %d", len(targets))), Close: plain("Cancel"),
+		Type: slack.VTModal, Title: plain(bot.FormConfirmTitle), Submit: plain(bot.ConfirmSubmit(len(targets))), Close: plain(bot.FormClose),
 		CallbackID: formCallbackID, PrivateMetadata: meta.String(), Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -174,24 +164,19 @@ func confirmModal(c *bot.Checked, f bot.Form) slack.ModalViewRequest {
 // pickerModal offers the sub-users as the user types. Without a channel
 // (from the home tab), it asks for one.
 func pickerModal(meta formMeta) slack.ModalViewRequest {
-	var blocks []slack.Block
-	where := "The reset is announced in the channel you pick, and its outcome goes into the announcement's thread."
-	if meta.Channel != "" {
-		where = fmt.Sprintf("The reset is announced in <#%s>, and its outcome goes into the announcement's thread.", meta.Channel)
-	}
-	blocks = append(blocks, section("Pick the sub-users whose sessions to reset; type part of a username to find them. Submitting is the confirmation.\n"+where))
+	blocks := []slack.Block{section(bot.PickerIntro(meta.Channel))}
 	if meta.Channel == "" {
-		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeConversations, plain("A channel"), actionChannel)
+		sel := slack.NewOptionsSelectBlockElement(slack.OptTypeConversations, plain(bot.FormChannelPlaceholder), actionChannel)
 		sel.Filter = &slack.SelectBlockElementFilter{Include: []string{"public", "private"}, ExcludeBotUsers: true}
 		sel.ResponseURLEnabled = true // the submission carries a response_url for the channel picked
-		blocks = append(blocks, slack.NewInputBlock(blockChannel, plain("Announce in"), nil, sel))
+		blocks = append(blocks, slack.NewInputBlock(blockChannel, plain(bot.FormChannelLabel), nil, sel))
 	}
 	minQuery := 1
-	pick := slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeExternal, plain("Type part of a username"), actionSubusers)
+	pick := slack.NewOptionsMultiSelectBlockElement(slack.MultiOptTypeExternal, plain(bot.FormPickPlaceholder), actionSubusers)
 	pick.MinQueryLength = &minQuery
-	blocks = append(blocks, slack.NewInputBlock(blockTargets, plain("Sub-users"), nil, pick), dryRunInput())
+	blocks = append(blocks, slack.NewInputBlock(blockTargets, plain(bot.FormPickLabel), nil, pick), dryRunInput())
 	return slack.ModalViewRequest{
-		Type: slack.VTModal, Title: plain("Reset sessions"), Submit: plain("Reset"), Close: plain("Cancel"),
+		Type: slack.VTModal, Title: plain(bot.FormTitle), Submit: plain(bot.FormSubmit), Close: plain(bot.FormClose),
 		CallbackID: pickerCallbackID, PrivateMetadata: meta.String(), Blocks: slack.Blocks{BlockSet: blocks},
 	}
 }
@@ -208,7 +193,7 @@ func options(opts []bot.Option, problem string) *slack.OptionsResponse {
 		b, _ := json.Marshal(opt)
 		if size += len(b) + 1; size > optionsBudget {
 			// Long names in many scripts: what fits, and how to see the rest.
-			out[len(out)-1] = slack.NewOptionBlockObject(noOption, plain(fmt.Sprintf("…and %d more: type more of the name", len(opts)-i+1)), nil)
+			out[len(out)-1] = slack.NewOptionBlockObject(noOption, plain(bot.MoreOptions(len(opts)-i+1)), nil)
 			break
 		}
 		out = append(out, opt)
@@ -219,34 +204,27 @@ func options(opts []bot.Option, problem string) *slack.OptionsResponse {
 // optionsBudget keeps a picker's options well inside an ack's 20 KiB.
 const optionsBudget = 16 << 10
 
-func clipRunes(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}
-
-// submission reads a submitted modal into a core form.
-func submission(cb slack.InteractionCallback) bot.Form {
+// submission reads a submitted modal into the core's request.
+func submission(cb slack.InteractionCallback) bot.Request {
 	view := cb.View
 	meta := parseMeta(view.PrivateMetadata)
-	f := bot.Form{
-		User: cb.User.ID, Channel: meta.Channel, Thread: meta.Thread, ReplyTo: meta.Reply, Via: "shortcut",
-		Names: map[string]string{}, Counted: meta.Counted, RequestID: meta.Request,
+	req := bot.Request{
+		Via: bot.ViaShortcut, User: cb.User.ID, Channel: meta.Channel, Thread: meta.Thread, ReplyTo: meta.Reply,
+		Names: map[string]string{}, Counted: meta.Counted, ID: meta.Request,
 	}
 	for _, u := range cb.ViewSubmissionCallback.ResponseURLs {
-		if f.ReplyTo == "" && u.ResponseURL != "" {
-			f.ReplyTo = u.ResponseURL
+		if req.ReplyTo == "" && u.ResponseURL != "" {
+			req.ReplyTo = u.ResponseURL
 		}
 	}
 	if view.CallbackID == pickerCallbackID {
-		f.Via = "picker"
+		req.Via = bot.ViaPicker
 	}
-	if meta.Via != "" {
-		f.Via = meta.Via
+	if v := bot.Via(meta.Via); v == bot.ViaShortcut || v == bot.ViaPicker {
+		req.Via = v
 	}
 	if view.State == nil {
-		return f
+		return req
 	}
 	// The checked hashes first, in the modal's order, then what was typed.
 	blocks := slices.Sorted(maps.Keys(view.State.Values))
@@ -258,96 +236,64 @@ func submission(cb slack.InteractionCallback) bot.Form {
 			switch {
 			case action == actionHashes && strings.HasPrefix(block, blockFound):
 				for _, o := range v.SelectedOptions {
-					f.Targets = append(f.Targets, o.Value)
+					req.Targets = append(req.Targets, o.Value)
 					if o.Description != nil {
-						f.Names[o.Value] = o.Description.Text
+						req.Names[o.Value] = o.Description.Text
 					}
 				}
 			case action == actionTargets:
-				f.Targets = append(f.Targets, v.Value)
+				req.Targets = append(req.Targets, v.Value)
 			case action == actionSubusers:
 				for _, o := range v.SelectedOptions {
 					if o.Value == noOption {
 						continue
 					}
-					f.Targets = append(f.Targets, o.Value)
+					req.Targets = append(req.Targets, o.Value)
 					if o.Text != nil {
-						f.Names[o.Value] = o.Text.Text
+						req.Names[o.Value] = o.Text.Text
 					}
 				}
 			case action == actionChannel:
-				f.Channel = v.SelectedConversation
+				req.Channel = v.SelectedConversation
 			case action == actionDryRun:
-				f.DryRun = len(v.SelectedOptions) > 0
+				req.DryRun = len(v.SelectedOptions) > 0
 			}
 		}
 	}
-	return f
+	return req
 }
 
-// formErrors turns a form's problems into Slack's inline errors: each
-// keyed by an input block of the view, or Slack shows a generic error.
-func formErrors(view slack.View, problems []bot.FormProblem) *slack.ViewSubmissionResponse {
+// formErrors shows a form's problem beside its field: keyed by an input
+// block of the view, or Slack shows a generic error.
+func formErrors(view slack.View, p *bot.FormProblem) *slack.ViewSubmissionResponse {
 	var inputs []string
 	for _, b := range view.Blocks.BlockSet {
 		if in, ok := b.(*slack.InputBlock); ok {
 			inputs = append(inputs, in.BlockID)
 		}
 	}
-	errs := map[string]string{}
-	for _, p := range problems {
-		block := blockTargets
-		if p.Field == bot.FieldChannel && slices.Contains(inputs, blockChannel) {
-			block = blockChannel
-		}
-		if !slices.Contains(inputs, block) && len(inputs) > 0 {
-			block = inputs[0] // a confirmation has no targets field: its first list
-		}
-		if prev, ok := errs[block]; ok {
-			p.Text = prev + " " + p.Text
-		}
-		errs[block] = p.Text
+	block := blockTargets
+	if p.Field == bot.FieldChannel && slices.Contains(inputs, blockChannel) {
+		block = blockChannel
 	}
-	return slack.NewErrorsViewSubmissionResponse(errs)
+	if !slices.Contains(inputs, block) && len(inputs) > 0 {
+		block = inputs[0] // a confirmation has no targets field: its first list
+	}
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{block: p.Text})
 }
 
 // homeView is the App Home tab for one user.
 func homeView(h bot.Home) slack.HomeTabViewRequest {
-	blocks := []slack.Block{slack.NewHeaderBlock(plain("sessionbot"))}
-	where := ""
-	if len(h.Channels) > 0 {
-		chans := make([]string, len(h.Channels))
-		for i, c := range h.Channels {
-			chans[i] = "<#" + c + ">"
-		}
-		where = ", in " + strings.Join(chans, ", ")
+	blocks := []slack.Block{slack.NewHeaderBlock(plain(bot.HomeTitle)), section(h.Access)}
+	if h.Account != "" {
+		blocks = append(blocks, section(h.Account))
 	}
 	if h.Allowed {
-		blocks = append(blocks, section(":white_check_mark: *You may reset the sticky sessions of IPRoyal residential users*"+where+"."))
-		switch {
-		case h.Account != nil:
-			blocks = append(blocks, section(fmt.Sprintf(":bar_chart: IPRoyal account: *%s GB* of residential traffic available, %s.",
-				trimFloat(h.Account.AvailableTraffic), plural(h.Account.SubusersCount, "sub-user", "sub-users"))))
-		case h.AccountProblem != "":
-			blocks = append(blocks, section(":warning: IPRoyal account status unavailable: "+escapeText(h.AccountProblem)))
-		}
-		open := slack.NewButtonBlockElement(openPickerAction, "open", plain("Reset sessions…"))
+		open := slack.NewButtonBlockElement(openPickerAction, "open", plain(h.Button))
 		open.Style = slack.StylePrimary
 		blocks = append(blocks, slack.NewActionBlock("home_actions", open))
-	} else {
-		blocks = append(blocks, section(":no_entry: *You may not reset sessions*: "+escapeText(h.Reason)+". Ask whoever runs sessionbot to add you."))
 	}
-	confirm := ""
-	if h.ConfirmAbove > 0 {
-		confirm = fmt.Sprintf(" More than %d targets wait for your Confirm.", h.ConfirmAbove)
-	}
-	blocks = append(blocks, slack.NewDividerBlock(), section(fmt.Sprintf("*Ways to reset*\n"+
-		"• `%[1]s HASH or USERNAME...` in a channel: announced there, the outcome in its thread; at most %[2]d at once.%[3]s\n"+
-		"• `@sessionbot reset HASH...` in a channel or a thread, where slash commands cannot go: announced in that thread.\n"+
-		"• *Reset sessions* in the menu of any message (⋮, then *More message shortcuts*): picks the hashes in it; the trail goes into its thread.\n"+
-		"• `%[1]s` alone, or the button above: pick sub-users by name.\n"+
-		"• `%[1]s find TEXT` lists sub-users; `%[1]s status` shows the account; `%[1]s help` says more.",
-		h.Command, h.MaxTargets, confirm)))
+	blocks = append(blocks, slack.NewDividerBlock(), section(h.Ways))
 	return slack.HomeTabViewRequest{Type: slack.VTHomeTab, Blocks: slack.Blocks{BlockSet: blocks}}
 }
 
@@ -358,17 +304,9 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
+func clipRunes(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return s
 }
-
-func trimFloat(f float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", f), "0"), ".")
-}
-
-var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-
-func escapeText(s string) string { return textEscaper.Replace(s) }

@@ -11,7 +11,7 @@ import (
 func TestWorkersAreReusedAndStopWithRun(t *testing.T) {
 	s := New(Options{AppToken: "xapp-1-test", BotToken: "xoxb-test", APIURL: "http://127.0.0.1:1/"})
 	ran := make(chan int, 2)
-	if !s.take("U1") {
+	if !s.commands.take("U1") {
 		t.Fatal("no slot")
 	}
 	s.goHandle(context.Background(), "U1", func(context.Context) { ran <- 1 })
@@ -24,11 +24,13 @@ func TestWorkersAreReusedAndStopWithRun(t *testing.T) {
 	}
 
 	// The waiting worker takes the next command: this send blocks until it does.
-	s.sem <- struct{}{}
+	if !s.commands.take("U2") {
+		t.Fatal("no slot")
+	}
 	s.inFlight.Add(1)
 	select {
 	case s.tasks <- func() {
-		defer func() { <-s.sem; s.inFlight.Done() }()
+		defer func() { s.commands.release("U2"); s.inFlight.Done() }()
 		ran <- 2
 	}:
 	case <-time.After(5 * time.Second):

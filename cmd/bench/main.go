@@ -40,7 +40,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sessionbot/sessionbot/bot"
 	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
 	"github.com/sessionbot/sessionbot/iproyal"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
@@ -352,10 +351,10 @@ func measure(bin string, o options) (result, error) {
 		return res, err
 	}
 	// Pooled keep-alive connections hold two goroutines each until they
-	// have been idle for bot.IdleConnTimeout, and command workers one each
+	// have been idle for sessionbot's 15 s idle connection timeout, and command workers one each
 	// for a shorter while; after that, anything above the idle count would
 	// be a leak.
-	time.Sleep(bot.IdleConnTimeout + time.Second)
+	time.Sleep(16 * time.Second)
 	res.goroutinesQuiet = goroutines(r.addr)
 	return res, nil
 }

@@ -459,7 +459,7 @@ func TestHomeTab(t *testing.T) {
 		byUser[v.User] = v
 	}
 	allowed, refused := byUser[allowedUser], byUser[otherUser]
-	assertContains(t, "allowed home", allowed.Content(), "You may reset the sticky sessions", "*32.6 GB* of residential traffic available, 13 sub-users",
+	assertContains(t, "allowed home", allowed.Content(), "You may reset the sticky sessions", "*32.60 GB* of residential traffic available, 13 sub-users",
 		"Reset sessions…", "@sessionbot reset HASH", "*Reset sessions* in the menu of any message", "/reset-sessions find TEXT")
 	assertContains(t, "refused home", refused.Content(), "You may not reset sessions", "not in ALLOWED_USERS")
 	if strings.Contains(refused.Content(), "GB") || strings.Contains(refused.Content(), "Reset sessions…") {
@@ -531,7 +531,7 @@ func TestHomeTabOpenedWhilePublishing(t *testing.T) {
 		t.Errorf("GET /me calls = %d, want 2", n)
 	}
 	for _, v := range h.slack.Views() {
-		assertContains(t, "home", v.Content(), "*32.6 GB* of residential traffic available")
+		assertContains(t, "home", v.Content(), "*32.60 GB* of residential traffic available")
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/sessionbot/sessionbot/bot"
 )
@@ -25,31 +24,19 @@ func runFind(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	if err := cfg.validateIPRoyal(); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	client, err := newIPRoyal(cfg, nil)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	subs, total, err := client.SearchSubusers(ctx, args[0], maxFound)
 	if err != nil {
-		return failed("could not search the sub-users", err, bot.OpLookup)
+		return &failure{bot.CommandLineSearchFailed(err), err}
 	}
-	if len(subs) == 0 {
-		fmt.Fprintf(stdout, "No sub-user's username contains %q.\n", args[0])
-		return nil
-	}
-	tw := tabwriter.NewWriter(stdout, 1, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tHASH\tUSED GB\tAVAILABLE GB")
-	for _, s := range subs {
-		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.2f\n", s.Username, s.Hash, s.TrafficUsed, s.TrafficAvailable)
-	}
-	_ = tw.Flush()
-	if more := total - len(subs); more > 0 {
-		fmt.Fprintf(stdout, "...and %d more: search for something longer to see them.\n", more)
-	}
+	fmt.Fprint(stdout, bot.CommandLineFound(args[0], subs, total))
 	return nil
 }

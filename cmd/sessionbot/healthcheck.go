@@ -14,11 +14,11 @@ import (
 func runHealthcheck(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	host, port, err := net.SplitHostPort(cfg.HTTPAddr)
 	if err != nil {
-		return usagef("HTTP_ADDR %q: %v", cfg.HTTPAddr, err)
+		return usagef("HTTP_ADDR %q: %w", cfg.HTTPAddr, err)
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "127.0.0.1"

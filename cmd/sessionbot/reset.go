@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sessionbot/sessionbot/bot"
@@ -17,7 +19,7 @@ import (
 
 func newIPRoyal(cfg config, rt http.RoundTripper) (*iproyal.Client, error) {
 	if rt == nil {
-		rt = bot.PooledTransport()
+		rt = pooledTransport()
 	}
 	c, err := iproyal.NewClient(
 		iproyal.WithBaseURL(cfg.IPRoyalAPIURL),
@@ -51,23 +53,41 @@ func runReset(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	if len(words) > cfg.MaxHashes {
 		return usagef("%d targets is more than MAX_HASHES (%d); split them over several runs", len(words), cfg.MaxHashes)
 	}
 	if err := cfg.validateIPRoyal(); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	if err := cfg.validateAccess(); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	client, err := newIPRoyal(cfg, nil)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	log := newLogger(stderr, cfg)
 
+	// A stop (Ctrl-C, SIGTERM) is one the core knows: a reset in flight
+	// then ends as unknown, in the journal too.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		select {
+		case <-signals:
+			stop(bot.ErrStopping)
+		case <-ctx.Done():
+		}
+	}()
+
+	// The command line's reset takes the bot's one path, with no channel
+	// (nothing is announced) and no allow-list (the token holder's own
+	// tool); its trail is the audit log line and, with a journal, the entry.
 	b := bot.New(bot.Config{
 		MaxTargets:     cfg.MaxHashes,
 		AuditChannel:   cfg.AuditChannel,
@@ -75,20 +95,15 @@ func runReset(ctx context.Context, args []string, getenv func(string) string, st
 		CommandTimeout: cfg.CommandTimeout,
 		Log:            log,
 	}, nil, client, nil)
-	res := b.ResetFromCommandLine(ctx, operator(getenv), words, dryRun)
+	res := b.Handle(ctx, bot.Request{Via: bot.ViaCLI, User: operator(getenv), Targets: words, DryRun: dryRun})
 	switch res.Outcome {
-	case bot.OutcomeLookupFailed:
-		return failed("nothing was reset, looking up the sub-users", res.Err, bot.OpLookup)
-	case bot.OutcomeInvalid:
-		return &inputError{"nothing was reset: " + describeBad(res.Bad)}
-	case bot.OutcomeDryRun:
-		fmt.Fprintf(stdout, "Dry run: no DELETE was sent. A real run would reset the sessions of %s:\n%s", count(len(res.Targets)), listTargets(res.Targets))
+	case bot.OutcomeReset, bot.OutcomeDryRun:
+		fmt.Fprint(stdout, bot.CommandLineReport(res))
 		return nil
-	case bot.OutcomeFailed, bot.OutcomeUnknown:
-		return failed("reset failed", res.Err, bot.OpReset)
+	case bot.OutcomeInvalid:
+		return &inputError{bot.CommandLineProblem(res)}
 	}
-	fmt.Fprintf(stdout, "Reset the sessions of %s:\n%s", count(len(res.Targets)), listTargets(res.Targets))
-	return nil
+	return &failure{bot.CommandLineProblem(res), res.Err}
 }
 
 // cliJournal is the bot's journal, when SLACK_BOT_TOKEN and AUDIT_CHANNEL
@@ -119,45 +134,6 @@ func operator(getenv func(string) string) string {
 		return user
 	}
 	return user + "@" + host
-}
-
-func count(n int) string {
-	if n == 1 {
-		return "1 residential user"
-	}
-	return fmt.Sprintf("%d residential users", n)
-}
-
-func listTargets(ts []bot.Target) string {
-	var b strings.Builder
-	for _, t := range ts {
-		b.WriteString("  " + t.Hash)
-		if t.Username != "" {
-			b.WriteString("  " + t.Username)
-		}
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
-
-// describeBad lists every bad target, as Slack would: the reasons are
-// mrkdwn, read here as plain text.
-func describeBad(bad []bot.BadTarget) string {
-	parts := make([]string, len(bad))
-	for i, b := range bad {
-		parts[i] = fmt.Sprintf("%q is %s", b.Input, strings.ReplaceAll(b.Reason, "`", ""))
-	}
-	if len(bad) == 1 {
-		return parts[0]
-	}
-	return fmt.Sprintf("%d targets are not valid: %s", len(bad), strings.Join(parts, "; "))
-}
-
-// failed words an IPRoyal failure for a person at a terminal, as the bot
-// words it in Slack (the raw error is in the audit line).
-func failed(doing string, err error, op bot.Operation) error {
-	what, todo := bot.DescribeFailure(err, op)
-	return &failure{fmt.Sprintf("%s: %s What to do: %s%s", doing, what, strings.ToUpper(todo[:1]), todo[1:]), err}
 }
 
 // failure is an IPRoyal error worded for people; it still unwraps to it.

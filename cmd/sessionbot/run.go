@@ -77,12 +77,14 @@ bot is ready, 1 when not.
 }
 
 // usageError is a mistake in how sessionbot was called; it exits with 2.
-type usageError struct{ msg string }
+// It wraps its cause, so errors.Is and errors.As see through it.
+type usageError struct{ err error }
 
-func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, args ...any) error {
-	return &usageError{fmt.Sprintf(format, args...)}
+	return &usageError{fmt.Errorf(format, args...)}
 }
 
 // inputError is a target that is not one (invalid, or unknown to IPRoyal):

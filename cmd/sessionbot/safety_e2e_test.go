@@ -307,7 +307,7 @@ func TestStatus(t *testing.T) {
 	h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN") // the check at start: GET /me
 	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13, ResidentialUserHash: hashA})
 	r := h.private(h.command(allowedUser, "status"))
-	if !strings.Contains(r.Text, "*32.6 GB* of residential traffic available, 13 sub-users") {
+	if !strings.Contains(r.Text, "*32.60 GB* of residential traffic available, 13 sub-users") {
 		t.Errorf("status = %q", r.Text)
 	}
 	if n := h.ipr.Count("GET", "/me"); n != 2 {

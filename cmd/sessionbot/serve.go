@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sessionbot/sessionbot/bot"
 	"github.com/sessionbot/sessionbot/bot/slack"
@@ -35,10 +36,10 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	if err := cfg.validateBot(); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	log := newLogger(stderr, cfg)
 
@@ -47,19 +48,20 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := bot.NewMetrics(reg)
+	metrics := newMetrics(reg)
 
-	ipr, err := newIPRoyal(cfg, metrics.InstrumentIPRoyal(bot.PooledTransport()))
+	ipr, err := newIPRoyal(cfg, metrics.instrumentIPRoyal(pooledTransport()))
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	sl := slack.New(slack.Options{
 		AppToken:      cfg.SlackAppToken,
 		BotToken:      cfg.SlackBotToken,
 		APIURL:        cfg.SlackAPIURL,
 		MaxConcurrent: cfg.MaxConcurrent,
+		HTTPClient:    &http.Client{Timeout: 15 * time.Second, Transport: pooledTransport()},
 		Log:           log,
-		Metrics:       metrics,
+		Metrics:       metrics.slack,
 	})
 
 	authCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -84,17 +86,6 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		}
 	}()
 	log.Info("serving health and metrics", "addr", ln.Addr().String())
-	checkCtx, stopChecking := context.WithCancel(ctx)
-	checked := make(chan struct{})
-	go func() {
-		defer close(checked)
-		checkIPRoyalToken(checkCtx, ipr, log)
-	}()
-	defer func() {
-		stopChecking()
-		<-checked
-	}()
-
 	var journal bot.Journal
 	if cfg.AuditChannel != "" {
 		journal = sl.Journal(cfg.AuditChannel)
@@ -109,31 +100,47 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		ConfirmTTL:         cfg.ConfirmTTL,
 		ConfirmKey:         cfg.confirmKey(),
 		RateLimitPerMinute: cfg.RateLimit,
+		Count:              metrics.count,
 		Log:                log,
-		Metrics:            metrics,
 	}, bot.NewAuthorizer(bot.Policy{
 		Users: cfg.AllowedUsers, Groups: cfg.AllowedUsergroups, Channels: cfg.AllowedChannels,
 	}, sl, nil), ipr, sl)
 
-	sweepCtx, stopSweeping := context.WithCancel(ctx)
-	sweeping := make(chan struct{})
-	go func() {
-		defer close(sweeping)
-		b.RunSweeper(sweepCtx)
-	}()
-	runErr := sl.Run(ctx, b, cfg.ShutdownTimeout)
-	stopSweeping()
-	<-sweeping
+	// The socket, the sweep and the token check live and die together:
+	// the socket's end (a SIGTERM, or Slack refusing the app token) ends
+	// the others.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		checkIPRoyalToken(gctx, ipr, log)
+		return nil
+	})
+	g.Go(func() error {
+		b.RunSweeper(gctx)
+		return nil
+	})
+	g.Go(func() error {
+		if err := sl.Run(gctx, b, cfg.ShutdownTimeout); err != nil {
+			return err
+		}
+		return errStopped
+	})
+	runErr := g.Wait()
 
+	// What requests left behind them (the refusal mirror's counts) goes
+	// out within the grace period's last seconds.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	b.Close(shutdownCtx)
 	_ = srv.Shutdown(shutdownCtx)
-	if runErr != nil {
+	if runErr != nil && !errors.Is(runErr, errStopped) {
 		return slackStartError("SLACK_APP_TOKEN", cfg, runErr)
 	}
 	log.Info("sessionbot stopped")
 	return nil
 }
+
+// errStopped ends the bot's goroutines when the socket stopped as asked.
+var errStopped = errors.New("sessionbot stopped")
 
 // The listener for /healthz, /readyz and /metrics is bounded: Prometheus
 // and the kubelet need a few connections, and nobody needs hundreds.

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"golang.org/x/term"
 
@@ -40,10 +38,10 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	if err := cfg.validateAccess(); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	cfg.LogFormat = "text"
 	if getenv("LOG_LEVEL") == "" {
@@ -71,33 +69,22 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	log := newLogger(logs, cfg)
 
 	policy := bot.Policy{Users: cfg.AllowedUsers, Groups: cfg.AllowedUsergroups, Channels: cfg.AllowedChannels}
-	fmt.Fprintf(out, "sessionbot shell: type %s TARGET... (or just the targets), help, or quit. You are @%s in #%s.\n", cfg.SlashCommand, user, channel)
-	if len(policy.Users) == 0 && len(policy.Groups) == 0 {
+	anyone := len(policy.Users) == 0 && len(policy.Groups) == 0
+	if anyone {
 		policy.Users = []string{user}
-		fmt.Fprintf(out, "No ALLOWED_USERS or ALLOWED_USERGROUPS set: @%s is allowed here (the bot would refuse to start without an allow-list).\n", user)
 	}
-	if len(policy.Groups) > 0 {
-		fmt.Fprintln(out, "User groups cannot be looked up without Slack: ALLOWED_USERGROUPS allows nobody here.")
-	}
-	if len(policy.Channels) > 0 && !slices.Contains(policy.Channels, channel) {
-		fmt.Fprintf(out, "ALLOWED_CHANNELS allows only %s, so every command in #%s will be refused: pass --channel %s to try one of them.\n",
-			strings.Join(policy.Channels, ", "), channel, policy.Channels[0])
-	}
-
 	var ipr bot.IPRoyal
-	if dryRun {
-		fmt.Fprintln(out, "Dry run: IPRoyal is never called; usernames are not looked up and nothing is reset.")
-	} else {
+	if !dryRun {
 		if err := cfg.validateIPRoyal(); err != nil {
-			return usagef("%v (or run 'sessionbot shell --dry-run' to try it without IPRoyal)", err)
+			return usagef("%w (or run 'sessionbot shell --dry-run' to try it without IPRoyal)", err)
 		}
 		client, err := newIPRoyal(cfg, nil)
 		if err != nil {
-			return usagef("%v", err)
+			return usagef("%w", err)
 		}
 		ipr = client
 	}
-	fmt.Fprintln(out, "Slack is not used: what the bot would post is printed below.")
+	fmt.Fprint(out, bot.ShellBanner(cfg.SlashCommand, user, channel, policy, anyone, dryRun))
 
 	sh := shell.New(out)
 	b := bot.New(bot.Config{

@@ -47,7 +47,7 @@ func run() error {
 			}
 			cmd := evt.Data.(slack.SlashCommand)
 			// The naive order: all the work, then the ack.
-			b.Handle(ctx, bot.Command{User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
+			b.Handle(ctx, bot.Request{Via: bot.ViaSlash, User: cmd.UserID, Channel: cmd.ChannelID, Text: cmd.Text, ReplyTo: cmd.ResponseURL})
 			_ = sm.Ack(*evt.Request)
 		}
 	}()

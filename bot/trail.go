@@ -1,0 +1,281 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The trail of a reset: its announcement in the channel, its journal
+// entry, the DELETE, and its outcome, in the thread, on the announcement
+// and in the journal.
+
+const (
+	// listTimeout bounds posting a long target list in the thread.
+	listTimeout = 15 * time.Second
+	// journalTimeout bounds a journal call a request waits on: writing its
+	// entry before the reset, claiming or reading it for a click. A
+	// journal Slack is throttling must not hold a reset up for long: past
+	// this, the reset goes on without the entry, and says so in the log.
+	journalTimeout = 3 * time.Second
+)
+
+// outcome is how a reset ended, and what the trail says of it.
+type outcome struct {
+	e         Entry   // the request in its final state
+	reply     Message // the thread's reply
+	broadcast bool    // the reply also goes to the channel
+	emoji     string  // the announcement's reaction
+}
+
+// execute announces the reset in its channel (in its thread, when set),
+// journals it, runs it, and completes the trail: the outcome in the
+// announcement's thread, a reaction, the announcement and the journal in
+// their final state. The command line has no channel: nothing is announced,
+// and the journal is its trail.
+func (b *Bot) execute(r *request) {
+	targets := r.res.Targets
+	e := r.entry(StateStarted)
+	// The announcement comes first, so the trail exists even if the reset fails.
+	if r.Channel != "" {
+		ts, err := b.chat.Post(r.work, r.Channel, r.Thread, AnnouncementMessage(r.id, r.User, targets))
+		if err != nil {
+			r.fail(OutcomePostFailed, err, announceFailedMessage(r.id, r.cause(err)), nil)
+			var chErr *ChannelError
+			if errors.As(err, &chErr) {
+				e.State, e.Reason = StateRefused, cannotPostReason(chErr.Problem)
+				b.journal(r, &e)
+			}
+			return
+		}
+		e.Thread = ts
+	}
+	if b.cfg.DryRun {
+		b.reply(r.talk, r.id, r.Channel, e.replyTS(), dryRunMessage(r.id, len(targets)), false)
+		r.res.Outcome = OutcomeDryRun
+		return
+	}
+	b.journal(r, &e)
+	b.listInThread(r, e)
+
+	o := outcome{}
+	stopped := stopping(r.work)
+	if r.work.Err() != nil {
+		// Stopped, or out of time, before IPRoyal was called: nothing was sent.
+		r.res.Err = context.Cause(r.work)
+		e.State, e.Reason = StateFailed, notRunReason(stopped)
+		o.reply, o.emoji = notRunMessage(r.id, r.User, stopped), "x"
+		r.res.Outcome = OutcomeNotRun
+	} else {
+		start := b.cfg.Now()
+		err := b.iproyal.ResetSessions(r.work, Hashes(targets))
+		r.took = b.cfg.Now().Sub(start)
+		e.Took = r.took
+		switch {
+		case err == nil:
+			e.State = StateReset
+			o.reply, o.emoji, r.res.Outcome = successMessage(r.id, len(targets), r.took), "white_check_mark", OutcomeReset
+		case stopping(r.work):
+			r.res.Err = err
+			e.State, e.Reason = StateUnknown, sayStoppedInFlight
+			o.reply, o.emoji = interruptedMessage(r.id, r.User), "warning"
+			r.res.Outcome = OutcomeUnknown
+		default:
+			r.res.Err = err
+			e.State, e.Reason = StateFailed, failureReason(err)
+			o.reply, o.broadcast, o.emoji = failureMessage(r.id, r.User, err), true, "x"
+			r.res.Outcome = OutcomeFailed
+		}
+	}
+	o.e = e
+	if err := b.finishPosts(r.talk, r.deadline, o); err != nil {
+		r.res.Answer = o.reply // the requester is told privately instead
+	}
+}
+
+func notRunReason(stopped bool) string {
+	if stopped {
+		return sayNotRunStopped
+	}
+	return sayNotRunTimeout
+}
+
+// finishPosts completes the trail of an outcome: the thread reply, the
+// reaction, the announcement's final state and the journal's go out at
+// once, each retried (by the transport) for up to finishRetry, and not
+// past deadline (when set). It returns the thread reply's failure, after
+// logging it with the whole outcome, so that the requester can be told.
+func (b *Bot) finishPosts(talk context.Context, deadline time.Time, o outcome) error {
+	if end := b.cfg.Now().Add(finishRetry); deadline.IsZero() || end.Before(deadline) {
+		deadline = end
+	}
+	ctx, cancel := context.WithDeadline(talk, deadline)
+	defer cancel()
+	e := o.e
+	var wg sync.WaitGroup
+	var replyErr error
+	if e.Thread != "" {
+		wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.replyTS(), o.reply, o.broadcast) })
+		wg.Go(func() { b.react(ctx, e.RequestID, e.Channel, e.Thread, o.emoji) })
+		wg.Go(func() {
+			if err := b.chat.Update(ctx, e.Channel, e.Thread, finalAnnouncement(e)); err != nil {
+				b.log.WarnContext(ctx, "could not update the announcement to its outcome", "request_id", e.RequestID, "channel", e.Channel, "ts", e.Thread, "error", err)
+			}
+		})
+	}
+	if b.cfg.Journal != nil && e.Ref != "" {
+		wg.Go(func() { b.rewrite(ctx, e) })
+	}
+	wg.Wait()
+	if replyErr != nil {
+		b.log.ErrorContext(ctx, "could not post the outcome in the announcement's thread",
+			"request_id", e.RequestID, "user", e.User, "channel", e.Channel, "ts", e.Thread,
+			"state", string(e.State), "reason", e.Reason, "outcome", o.reply.Text, "error", replyErr)
+	}
+	return replyErr
+}
+
+// journal writes e (or rewrites it, when it has a Ref), and keeps its
+// reference. Without a journal it does nothing. A failure is logged and the
+// request goes on: the channel's trail still holds.
+func (b *Bot) journal(r *request, e *Entry) {
+	if b.cfg.Journal == nil {
+		return
+	}
+	m := auditMessage(*e, b.link(e.Channel, e.Thread))
+	ctx, cancel := context.WithTimeout(r.work, journalTimeout)
+	defer cancel()
+	if e.Ref != "" {
+		if err := b.cfg.Journal.Rewrite(ctx, *e, m); err != nil {
+			b.log.ErrorContext(r.work, "could not update the journal: a crash now would leave this request open", "request_id", r.id, "state", string(e.State), "error", err)
+		}
+		return
+	}
+	ref, err := b.cfg.Journal.Write(ctx, *e, m)
+	if err != nil {
+		b.log.ErrorContext(r.work, "could not write the journal: a crash now would leave this request unmarked", "request_id", r.id, "state", string(e.State), "error", err)
+		return
+	}
+	e.Ref = ref
+}
+
+// rewrite updates an entry and its audit message, logging a failure.
+func (b *Bot) rewrite(ctx context.Context, e Entry) {
+	if err := b.cfg.Journal.Rewrite(ctx, e, auditMessage(e, b.link(e.Channel, e.Thread))); err != nil {
+		b.log.ErrorContext(ctx, "could not update the journal", "request_id", e.RequestID, "state", e.State, "error", err)
+	}
+}
+
+// listInThread posts the whole target list in the announcement's thread
+// when the announcement could not show all of it.
+func (b *Bot) listInThread(r *request, e Entry) {
+	parts := targetListReplies(r.id, e.Targets)
+	if len(parts) == 0 || e.Thread == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.talk, listTimeout)
+	defer cancel()
+	for _, m := range parts {
+		if err := b.chat.Reply(ctx, e.Channel, e.replyTS(), m, false); err != nil {
+			b.log.ErrorContext(ctx, "could not post the target list in the thread", "request_id", r.id, "channel", e.Channel, "ts", e.replyTS(), "error", err)
+			return
+		}
+	}
+}
+
+// The chat calls below are best effort: by the time they run, the decision
+// is made, so a failure is logged and the request goes on.
+
+func (b *Bot) reply(ctx context.Context, id, channel, ts string, m Message, broadcast bool) {
+	if err := b.chat.Reply(ctx, channel, ts, m, broadcast); err != nil {
+		b.log.ErrorContext(ctx, "thread reply failed", "request_id", id, "channel", channel, "ts", ts, "error", err)
+	}
+}
+
+func (b *Bot) react(ctx context.Context, id, channel, ts, emoji string) {
+	if err := b.chat.React(ctx, channel, ts, emoji); err != nil {
+		b.log.WarnContext(ctx, "reaction failed", "request_id", id, "channel", channel, "ts", ts, "emoji", emoji, "error", err)
+	}
+}
+
+// AnnouncementMessage is posted in the channel before IPRoyal is called.
+func AnnouncementMessage(id, user string, targets []Target) Message {
+	return message(fmt.Sprintf(sayAnnouncement, user, residentialUsers(len(targets)), targetList(targets, sayListInThread)), requestContext(id))
+}
+
+// finalAnnouncement is what the announcement becomes once the outcome is
+// known, so the channel shows it without opening the thread.
+func finalAnnouncement(e Entry) Message {
+	n := residentialUsers(len(e.Targets))
+	head := fmt.Sprintf(sayFinalFailed, e.User, n, strings.TrimSuffix(e.Reason, "."))
+	switch e.State {
+	case StateReset:
+		head = fmt.Sprintf(sayFinalReset, e.User, n, formatDuration(e.Took))
+	case StateUnknown:
+		head = fmt.Sprintf(sayFinalUnknown, e.User, n, e.Reason)
+	}
+	return message(head+"\n"+targetList(e.Targets, sayListInThread), requestContext(e.RequestID))
+}
+
+// targetListReplies are the thread replies that list every target, when
+// the announcement could not show them all; none otherwise.
+func targetListReplies(id string, targets []Target) []Message {
+	parts := splitLines(targetLines(targets), listBudget)
+	if len(parts) < 2 {
+		return nil
+	}
+	out := make([]Message, len(parts))
+	for i, p := range parts {
+		out[i] = message(fmt.Sprintf(sayListPart, residentialUsers(len(targets)), i+1, len(parts), p), requestContext(id))
+	}
+	return out
+}
+
+// dryRunPreviewMessage shows privately what a reset would do.
+func dryRunPreviewMessage(id string, targets []Target) Message {
+	return message(fmt.Sprintf(sayDryRunPreview, residentialUsers(len(targets)), targetList(targets, "")), requestContext(id))
+}
+
+// announceFailedMessage says why a reset was not announced, and so not run.
+func announceFailedMessage(id string, err error) Message {
+	what, todo := describe(err, OpAnnounce)
+	return problem("warning", sayNothingReset+what, todo, id)
+}
+
+func dryRunMessage(id string, n int) Message {
+	return message(fmt.Sprintf(sayDryRunRan, residentialUsers(n)), requestContext(id))
+}
+
+func successMessage(id string, n int, took time.Duration) Message {
+	return message(fmt.Sprintf(saySuccess, residentialUsers(n), formatDuration(took)), requestContext(id))
+}
+
+// failureReason is what the journal and the announcement say of a failed reset.
+func failureReason(err error) string {
+	what, _ := describe(err, OpReset)
+	return what
+}
+
+func failureMessage(id, user string, err error) Message {
+	what, todo := describe(err, OpReset)
+	return problem("x", fmt.Sprintf(sayResetFailed, user, what), todo, id)
+}
+
+// interruptedMessage is the outcome of a reset that sessionbot stopped
+// while IPRoyal had it.
+func interruptedMessage(id, user string) Message {
+	return problem("warning", fmt.Sprintf(sayInterrupted, user), sayRunAgainHarmless, id)
+}
+
+// orphanMessage is posted by another process, or after a restart, in the
+// thread of a reset whose process stopped without a word.
+func orphanMessage(id, user string) Message {
+	return problem("warning", fmt.Sprintf(sayOrphan, user), sayRunAgainHarmless, id)
+}
+
+func notRunMessage(id, user string, stopped bool) Message {
+	return problem("x", fmt.Sprintf(sayNotRun, user, upperFirst(notRunReason(stopped))), sayRunAgain, id)
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/slack"
+)
+
+// botMetrics are sessionbot's Prometheus metrics: the core's outcomes, the
+// IPRoyal client's requests, and the Slack adapter's connection and load.
+type botMetrics struct {
+	commands          *prometheus.CounterVec
+	iproyalRequests   *prometheus.CounterVec
+	iproyalLatency    *prometheus.HistogramVec
+	iproyalTokenValid prometheus.Gauge
+	slack             *slack.Metrics
+}
+
+// newMetrics creates the metrics and registers them with reg.
+func newMetrics(reg prometheus.Registerer) *botMetrics {
+	m := &botMetrics{
+		commands: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sessionbot_commands_total",
+			Help: "Commands handled, by outcome.",
+		}, []string{"outcome"}),
+		iproyalRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sessionbot_iproyal_requests_total",
+			Help: "HTTP requests to IPRoyal, by method and status code.",
+		}, []string{"method", "code"}),
+		iproyalLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sessionbot_iproyal_request_duration_seconds",
+			Help:    "Latency of HTTP requests to IPRoyal.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "code"}),
+		iproyalTokenValid: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sessionbot_iproyal_token_valid",
+			Help: "1 when IPRoyal last accepted IPROYAL_API_TOKEN, 0 when it refused it (401 or 403), -1 before IPRoyal has answered.",
+		}),
+	}
+	m.slack = &slack.Metrics{
+		Connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sessionbot_slack_connected",
+			Help: "1 while the Socket Mode connection is up.",
+		}),
+		Connections: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sessionbot_slack_connections",
+			Help: "Socket Mode connections the app has open, all replicas included, as Slack counted them at the last hello (num_connections; Slack allows 10).",
+		}),
+		Disconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sessionbot_slack_disconnects_total",
+			Help: "Socket Mode connections ended, by reason: Slack's disconnect reason (refresh_requested, too_many_websockets, link_disabled, ...) or connection_lost, ping_timeout, frame_too_large, shutdown.",
+		}, []string{"reason"}),
+		Reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sessionbot_slack_reconnects_total",
+			Help: "Socket Mode reconnections after the first connection.",
+		}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sessionbot_commands_in_flight",
+			Help: "Commands being handled now.",
+		}),
+		Busy: m.commands.WithLabelValues(string(bot.OutcomeBusy)),
+	}
+	m.iproyalTokenValid.Set(-1)
+	reg.MustRegister(m.commands, m.iproyalRequests, m.iproyalLatency, m.iproyalTokenValid, m.slack.Connected,
+		m.slack.Connections, m.slack.Reconnects, m.slack.Disconnects, m.slack.InFlight)
+	return m
+}
+
+// count is the core's Config.Count: one request ended with o.
+func (m *botMetrics) count(o bot.Outcome) { m.commands.WithLabelValues(string(o)).Inc() }
+
+// instrumentIPRoyal wraps the transport of the IPRoyal client so every
+// request, retries included, is counted and timed, and every answer says
+// whether IPRoyal accepts the token.
+func (m *botMetrics) instrumentIPRoyal(rt http.RoundTripper) http.RoundTripper {
+	return promhttp.InstrumentRoundTripperCounter(m.iproyalRequests,
+		promhttp.InstrumentRoundTripperDuration(m.iproyalLatency, tokenWatch{m, rt}))
+}
+
+// tokenWatch sets iproyalTokenValid from each answer's status.
+type tokenWatch struct {
+	m  *botMetrics
+	rt http.RoundTripper
+}
+
+func (t tokenWatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.rt.RoundTrip(r)
+	if err == nil {
+		switch {
+		case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+			t.m.iproyalTokenValid.Set(0)
+		case resp.StatusCode < 300:
+			t.m.iproyalTokenValid.Set(1)
+		}
+	}
+	return resp, err
+}
+
+// pooledTransport is http.DefaultTransport keeping enough idle connections
+// per host for many commands at once. With the default of 2, a busy bot
+// opens and closes a connection for most calls: in BENCHMARKS.md that
+// doubled the CPU per command. Idle connections close after 15 s.
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = idleConnTimeout
+	return t
+}
+
+// idleConnTimeout is how long pooledTransport keeps an unused connection.
+const idleConnTimeout = 15 * time.Second
