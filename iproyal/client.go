@@ -1,8 +1,10 @@
 // Package iproyal is a client for IPRoyal's residential proxy API.
 //
 // Every method takes a context first, retries what is safe to retry, and
-// returns an *APIError for any non-2xx answer. The API token never appears
-// in an error string.
+// returns an *APIError for any non-2xx answer. No error it returns carries
+// the API token, in its text or in any error or field it wraps, whatever
+// IPRoyal echoes back in a body and whatever a URL holds: each leaves
+// through one function that replaces it with "[redacted]".
 package iproyal
 
 import (
@@ -51,6 +53,7 @@ var DefaultRetryPolicy = RetryPolicy{
 type Client struct {
 	baseURL    *url.URL
 	token      string
+	secrets    secrets // the token, and a password in the base URL
 	httpClient *http.Client
 	userAgent  string
 	retry      RetryPolicy
@@ -126,6 +129,10 @@ func NewClient(opts ...Option) (*Client, error) {
 	if c.token == "" {
 		return nil, errors.New("iproyal: an API token is required")
 	}
+	c.secrets = secrets{}.with(c.token)
+	if p, ok := c.baseURL.User.Password(); ok {
+		c.secrets = c.secrets.with(p)
+	}
 	return c, nil
 }
 
@@ -135,14 +142,20 @@ type netError struct{ err error }
 func (e *netError) Error() string { return "iproyal: " + e.err.Error() }
 func (e *netError) Unwrap() error { return e.err }
 
-// do sends one API call, retrying network errors, 429 and 5xx.
+// do sends one API call, retrying network errors, 429 and 5xx. Every
+// error from the network goes through here, and leaves redacted.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	return c.secrets.error(c.call(ctx, method, path, query, in, out))
+}
+
+// call is do without the redaction.
 //
 // The retry loop is written here rather than taken from a library such as
 // hashicorp/go-retryablehttp: that library reads Retry-After only in seconds
 // (IPRoyal may send an HTTP date), cannot give each attempt its own timeout
 // that also covers reading the body, has no injectable sleep for fast tests,
 // and would still need our own CheckResponse. What is left is thirty lines.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+func (c *Client) call(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	var payload []byte
 	if in != nil {
 		var err error
@@ -228,7 +241,6 @@ func (c *Client) attempt(ctx context.Context, method, u string, payload []byte, 
 	if err := CheckResponse(resp, c.now()); err != nil {
 		apiErr := err.(*APIError)
 		apiErr.Path = strings.TrimPrefix(apiErr.Path, c.baseURL.Path)
-		apiErr.Message = c.redact(apiErr.Message)
 		return apiErr
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
@@ -242,14 +254,6 @@ func (c *Client) attempt(ctx context.Context, method, u string, payload []byte, 
 		return fmt.Errorf("iproyal: %s %s: decode response: %w", method, req.URL.Path, err)
 	}
 	return nil
-}
-
-// redact keeps the token out of messages, in case IPRoyal ever echoes it.
-func (c *Client) redact(s string) string {
-	if c.token == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, c.token, "[redacted]")
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {

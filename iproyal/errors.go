@@ -54,6 +54,10 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// StatusText is the HTTP reason phrase of the answer's status
+// ("Unauthorized"), so that callers can word the error without net/http.
+func (e *APIError) StatusText() string { return http.StatusText(e.StatusCode) }
+
 // Is lets callers test the class of an error: errors.Is(err, iproyal.ErrUnauthorized).
 func (e *APIError) Is(target error) bool {
 	switch target {
@@ -74,51 +78,57 @@ func (e *APIError) Is(target error) bool {
 // CheckResponse returns nil for a 2xx response and an *APIError for anything
 // else, reading (a bounded part of) the body to find IPRoyal's message.
 // now is the time against which an HTTP-date Retry-After is measured.
+//
+// The error never carries the credentials of r.Request (its Authorization
+// values, its URL's password), even when IPRoyal's body echoes them.
 func CheckResponse(r *http.Response, now time.Time) error {
 	if r.StatusCode >= 200 && r.StatusCode <= 299 {
 		return nil
 	}
+	s := requestSecrets(r.Request)
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	e := &APIError{
 		StatusCode: r.StatusCode,
-		Message:    errorMessage(body),
+		Message:    errorMessage(body, s),
 		RetryAfter: parseRetryAfter(r.Header.Get("Retry-After"), now),
 	}
 	if r.Request != nil {
 		e.Method = r.Request.Method
 		e.Path = r.Request.URL.Path
 	}
-	return e
+	return s.error(e)
 }
 
 // errorMessage digs IPRoyal's explanation out of an error body. The shape is
 // not documented, so it tries, in order: {"message"}, {"error":{"message"}},
 // {"error":"..."}, the Laravel {"errors":{field:[...]}} map, and the raw text.
-func errorMessage(body []byte) string {
+// Secrets are redacted before anything is cut short, so no part of one is
+// left at the cut.
+func errorMessage(body []byte, s secrets) string {
 	var b struct {
 		Message any                        `json:"message"`
 		Error   json.RawMessage            `json:"error"`
 		Errors  map[string]json.RawMessage `json:"errors"`
 	}
 	if json.Unmarshal(body, &b) == nil {
-		if s, ok := b.Message.(string); ok && strings.TrimSpace(s) != "" {
-			return s
+		if msg, ok := b.Message.(string); ok && strings.TrimSpace(msg) != "" {
+			return s.redact(msg)
 		}
 		var nested struct {
 			Message string `json:"message"`
 		}
 		if json.Unmarshal(b.Error, &nested) == nil && nested.Message != "" {
-			return nested.Message
+			return s.redact(nested.Message)
 		}
 		var flat string
 		if json.Unmarshal(b.Error, &flat) == nil && flat != "" {
-			return flat
+			return s.redact(flat)
 		}
 		if len(b.Errors) > 0 {
-			return fieldErrors(b.Errors)
+			return truncate(s.redact(fieldErrors(b.Errors)), maxMessageBytes)
 		}
 	}
-	return truncate(strings.Join(strings.Fields(string(body)), " "), maxMessageBytes)
+	return truncate(s.redact(strings.Join(strings.Fields(string(body)), " ")), maxMessageBytes)
 }
 
 func fieldErrors(errs map[string]json.RawMessage) string {
@@ -139,7 +149,7 @@ func fieldErrors(errs map[string]json.RawMessage) string {
 		}
 		parts = append(parts, f+": "+strings.Join(list, " "))
 	}
-	return truncate(strings.Join(parts, "; "), maxMessageBytes)
+	return strings.Join(parts, "; ")
 }
 
 func truncate(s string, n int) string {

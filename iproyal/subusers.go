@@ -127,7 +127,8 @@ func (c *Client) FindSubuser(ctx context.Context, username string) (Subuser, err
 	if s, ok := l.Found[username]; ok {
 		return s, nil
 	}
-	return Subuser{}, &SubuserNotFoundError{Username: username, Suggestions: l.Suggestions[username]}
+	// The username is the caller's, and may be anything a person typed.
+	return Subuser{}, c.secrets.error(&SubuserNotFoundError{Username: username, Suggestions: l.Suggestions[username]})
 }
 
 // Lookup is what FindSubusers learned of the usernames it was asked.

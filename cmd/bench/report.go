@@ -226,3 +226,11 @@ func goals(results []result, o options) {
 	}
 	fmt.Println()
 }
+
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted)-1) * p)
+	return sorted[i]
+}
