@@ -68,6 +68,9 @@ func (nopChat) Reply(context.Context, string, string, Message, bool) error    { 
 func (nopChat) Update(context.Context, string, string, Message) error         { return nil }
 func (nopChat) React(context.Context, string, string, string) error           { return nil }
 func (nopChat) Link(string, string) string                                    { return "" }
+func (nopChat) Find(context.Context, string, string, Tag, time.Time) (string, error) {
+	return "", nil
+}
 
 type nopIPRoyal struct{}
 

@@ -57,11 +57,19 @@ type Config struct {
 	TokenLimit int
 	// RateLimitPerMinute bounds each user's requests; zero or less: no limit.
 	RateLimitPerMinute int
-	// Count, if set, is told how each request ended (metrics).
-	Count func(Outcome)
-	Now   func() time.Time
-	NewID func() string
-	Log   *slog.Logger
+	// Observe is told what the core does, for metrics.
+	Observe Observer
+	Now     func() time.Time
+	NewID   func() string
+	Log     *slog.Logger
+}
+
+// Observer is told what the core does, for metrics; any of its functions
+// may be nil.
+type Observer struct {
+	Outcome func(Outcome) // a request ended so
+	Backlog func(n int)   // writes waiting behind requests for the journal
+	Dropped func()        // a write dropped: the backlog was full
 }
 
 // Bot handles requests. It is safe for concurrent use. Close it when its
@@ -77,12 +85,14 @@ type Bot struct {
 	denials *denialMirror
 	acct    *account // the home tab's cache of GET /me
 	clicks  *cache[string, bool]
+	mine    *cache[string, Entry] // the requests this process runs or ran, by ID
 
 	life    context.Context // ends at Close: what requests left running
 	endLife context.CancelCauseFunc
 	behind  sync.WaitGroup // posts requests started and did not wait for
 	mu      sync.Mutex
 	closed  bool
+	backlog int // writes behind requests, waiting for the journal
 }
 
 // New returns a Bot. ipr may be nil when cfg.DryRun is set; auth may be nil
@@ -120,6 +130,7 @@ func New(cfg Config, auth *Authorizer, ipr IPRoyal, chat Chat) *Bot {
 		cfg: cfg, auth: auth, iproyal: ipr, chat: chat, log: cfg.Log,
 		limiter: newUserLimiter(cfg.RateLimitPerMinute, cfg.Now),
 		clicks:  newCache[string, bool](maxRememberedClicks, cfg.Now),
+		mine:    newCache[string, Entry](maxMine, cfg.Now),
 	}
 	b.life, b.endLife = context.WithCancelCause(context.Background())
 	b.denials = newDenialMirror(b)

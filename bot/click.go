@@ -16,12 +16,6 @@ import (
 // deciding, each until it expires.
 const maxRememberedClicks = 10000
 
-// The marks replicas claim entries with.
-const (
-	markDecided = "ballot_box_with_check" // a confirmation's first click, or its expiry
-	markOrphan  = "warning"               // an orphan, found and being marked
-)
-
 func (b *Bot) click(r *request) {
 	p, err := openToken(b.cfg.ConfirmKey, r.Token)
 	if err != nil {
@@ -38,29 +32,29 @@ func (b *Bot) click(r *request) {
 	}
 	r.res.Replaces = true // what follows answers on the confirmation itself
 
-	// The first click decides, and a later one never contradicts it. This
-	// process remembers what it decided; the journal knows what any process
-	// decided, and arbitrates between two clicks on two replicas.
-	if prev, seen := b.rememberClick(r.Token, p.Expires, r.Confirm); seen {
-		var m Message
-		if prev != r.Confirm {
-			m = decidedHereMessage(r.id, prev, p.Channel, len(p.Targets))
+	// The first click decides, and a later one is answered with what was
+	// decided, never with its own intent. The journal knows what any
+	// process decided: a click claims the entry, which Slack lets exactly
+	// one claimant do, and any other reads the decision there. Without a
+	// journal, this process's own clicks are all there is.
+	known := p.Ref != "" && b.cfg.Journal != nil
+	if !known {
+		if prev, seen := b.rememberClick(r.Token, p.Expires, r.Confirm); seen {
+			var m Message
+			if prev != r.Confirm {
+				m = decidedHereMessage(r.id, prev, p.Channel, len(p.Targets))
+			}
+			r.answer(OutcomeRepeatClick, m, nil)
+			return
 		}
-		r.answer(OutcomeRepeatClick, m, nil)
-		return
-	}
-	known := p.Ref != "" && b.cfg.Journal != nil // this click is known to be the first
-	if known {
-		ctx, cancel := context.WithTimeout(r.work, journalTimeout)
-		defer cancel()
-		won, err := b.cfg.Journal.Claim(ctx, p.Ref, markDecided)
+	} else {
+		won, err := b.cfg.Journal.Claim(r.work, p.Ref, markDecided)
 		if err != nil {
-			b.clicks.Delete(r.Token)
 			r.fail(OutcomeClickFailed, err, clickNotRecordedMessage(r.id), nil)
 			return
 		}
 		if !won {
-			e, err := b.cfg.Journal.Read(ctx, p.Ref)
+			e, err := b.decided(r, p.Ref)
 			r.fail(OutcomeRepeatClick, err, decidedElsewhereMessage(r.id, e, err, b.link(e.Channel, e.Thread)), nil)
 			return
 		}
@@ -82,6 +76,33 @@ func (b *Bot) click(r *request) {
 		r.allowed = false                                     // whoever was allowed five minutes ago may not be now
 		r.res.Answer = confirmedMessage(r.id, len(p.Targets)) // said as it proceeds
 		b.reset(r)
+	}
+}
+
+// decideWait bounds how long a click that lost waits for the winner's
+// decision to reach the journal, and decidePoll how often it looks.
+const (
+	decideWait = 5 * time.Second
+	decidePoll = 250 * time.Millisecond
+)
+
+// decided reads the decision on the entry at ref, waiting a little while
+// the click that won is still recording it.
+func (b *Bot) decided(r *request, ref string) (Entry, error) {
+	ctx, cancel := context.WithTimeout(r.work, decideWait)
+	defer cancel()
+	for {
+		e, err := b.cfg.Journal.Read(ctx, ref)
+		if err != nil || e.State != StateAwaiting {
+			return e, err
+		}
+		t := time.NewTimer(decidePoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return e, nil
+		case <-t.C:
+		}
 	}
 }
 
@@ -125,7 +146,7 @@ func decidedElsewhereMessage(id string, e Entry, err error, link string) Message
 
 func stateWords(s State) string {
 	switch s {
-	case StateStarted:
+	case StateAnnouncing, StateStarted:
 		return sayStateStarted
 	case StateReset:
 		return sayStateReset

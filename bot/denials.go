@@ -21,6 +21,10 @@ const (
 	mirrorPerMinute = 20
 	mirrorBurst     = 10
 	mirrorTimeout   = 15 * time.Second // one post or update
+	// maxWindows bounds the users whose refusals are being counted: the
+	// budget posts a few a minute, so a crowd past this is only logged
+	// (every refusal has its audit log line), and costs no memory.
+	maxWindows = 1000
 )
 
 // denialMirror posts refusals in the audit channel, at most once per user
@@ -69,12 +73,18 @@ func (d *denialMirror) mirror(id, user, channel string, reason DenialReason) {
 		w.channel, w.reason = channel, reason
 		return
 	}
+	if len(d.users) >= maxWindows {
+		d.spent()
+		return
+	}
 	w := &denials{channel: channel, reason: reason, count: 1, posted: make(chan struct{})}
 	d.users[user] = w
 	w.timer = time.AfterFunc(d.window, func() { d.close(user, w) })
 	if !d.spend() || !b.goBehind(mirrorTimeout, func(ctx context.Context) {
 		defer close(w.posted)
-		ts, err := b.chat.Post(ctx, b.cfg.AuditChannel, "", auditDeniedMessage(user, channel, deniedReason(reason, b.auth.Policy()), 1))
+		m := auditDeniedMessage(user, channel, deniedReason(reason, b.auth.Policy()), 1)
+		m.Tag = Tag{id, KindRefusal}
+		ts, err := b.chat.Post(ctx, b.cfg.AuditChannel, "", m)
 		if err != nil {
 			b.log.ErrorContext(ctx, "could not mirror a refusal in the audit channel", "request_id", id, "channel", b.cfg.AuditChannel, "user", user, "error", err)
 			return
@@ -93,11 +103,17 @@ func (d *denialMirror) spend() bool {
 	if d.budget.AllowN(d.b.cfg.Now(), 1) {
 		return true
 	}
+	d.spent()
+	return false
+}
+
+// spent says, once a window, that refusals are not mirrored for now. Call
+// with mu held.
+func (d *denialMirror) spent() {
 	if now := d.b.cfg.Now(); now.Sub(d.overrun) >= d.window {
 		d.overrun = now
-		d.b.log.Warn("refusals are not mirrored in the audit channel for now: more than the budget", "per_minute", mirrorPerMinute)
+		d.b.log.Warn("refusals are not mirrored in the audit channel for now: more than the budget", "per_minute", mirrorPerMinute, "users", len(d.users))
 	}
-	return false
 }
 
 // close ends user's window: when more refusals came after the first, its

@@ -16,21 +16,32 @@ import (
 // State is where a journalled request stands.
 type State string
 
-// The states of a journal entry. Awaiting and started are open; the others
-// are final.
+// The states of a journal entry. Awaiting, announcing and started are
+// open; the others are final.
 const (
-	StateAwaiting  State = "awaiting_confirmation" // asked the requester to confirm
-	StateStarted   State = "started"               // announced; the reset is being sent
-	StateReset     State = "reset"
-	StateFailed    State = "failed"
-	StateUnknown   State = "unknown" // sessionbot stopped while the reset was in flight
-	StateCancelled State = "cancelled"
-	StateExpired   State = "expired"
-	StateRefused   State = "refused" // accepted, then refused: the bot cannot post in the channel, or the requester is no longer allowed
+	StateAwaiting   State = "awaiting_confirmation" // asked the requester to confirm
+	StateAnnouncing State = "announcing"            // journalled; maybe announced; the reset not sent
+	StateStarted    State = "started"               // announced; the reset may have been sent
+	StateReset      State = "reset"
+	StateFailed     State = "failed"
+	StateUnknown    State = "unknown" // sessionbot stopped while the reset was in flight
+	StateCancelled  State = "cancelled"
+	StateExpired    State = "expired"
+	StateRefused    State = "refused" // accepted, then refused: the bot cannot post in the channel, or the requester is no longer allowed
 )
 
 // Open reports whether the request may still change.
-func (s State) Open() bool { return s == StateAwaiting || s == StateStarted }
+func (s State) Open() bool { return s == StateAwaiting || s == StateAnnouncing || s == StateStarted }
+
+// Trail says whether a final entry's outcome is shown in its channel yet.
+type Trail string
+
+// The trail of a final entry. An entry without one (written before there
+// were trails) counts as done.
+const (
+	TrailPending Trail = "pending" // recorded; the thread, the reaction and the announcement to come
+	TrailDone    Trail = "done"
+)
 
 // Sources of a request.
 const (
@@ -54,6 +65,7 @@ type Entry struct {
 	Expires   time.Time     // awaiting: the end of the confirmation
 	Took      time.Duration // the reset's own time, as the thread says it
 	Reason    string        // failures and refusals, in words
+	Trail     Trail         // a final entry: whether its channel shows it yet
 }
 
 // ErrNotFound says a journal entry does not exist (any more).
@@ -84,7 +96,7 @@ func auditMessage(e Entry, link string) Message {
 	switch e.State {
 	case StateAwaiting:
 		head = fmt.Sprintf(sayAuditAwaiting, who, n, where, e.Expires.UTC().Format(sayAuditClock))
-	case StateStarted:
+	case StateAnnouncing, StateStarted:
 		head = fmt.Sprintf(sayAuditStarted, who, n, where)
 	case StateReset:
 		head = fmt.Sprintf(sayAuditReset, who, n, where, formatDuration(e.Took))

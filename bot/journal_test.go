@@ -159,8 +159,10 @@ func TestSweepMarksOrphansOnceAndExpiresConfirmations(t *testing.T) {
 			t.Errorf("entry %s (%s) is %s, want %s", ref, j.entries[ref].RequestID, got, want)
 		}
 	}
-	if n := len(j.rewrites); n != 3 {
-		t.Errorf("%d rewrites, want 3 (the orphans and the expiry, each once)", n)
+	// The orphans: a pending then a done rewrite when a thread shows it, one
+	// when none does (the command line); the expiry, one.
+	if n := len(j.rewrites); n != 4 {
+		t.Errorf("%d rewrites, want 4 (each entry closed once)", n)
 	}
 	due := now.Add(-3 * time.Second).Add(timeout + orphanMargin)
 	for i, next := range nexts {
@@ -198,20 +200,26 @@ func TestDenialsAreMirroredOncePerWindow(t *testing.T) {
 	}
 }
 
-// barrierChat holds each of the outcome's calls (the thread reply, the
-// reaction, the announcement's update, the journal's rewrite) until all of
-// them have been made. Made one after another, the first would wait for
-// the others forever; made together, each is one round trip after
-// IPRoyal's answer.
+// barrierChat holds each of the trail's calls (the thread reply, the
+// reaction, the announcement's update) until all of them have been made.
+// Made one after another, the first would wait for the others forever;
+// made together, each is one round trip after the outcome is journalled.
 type barrierChat struct {
 	nopChat
 	arrived chan string
 	release chan struct{}
 	once    sync.Once
 	want    int
+	j       *memJournal
 }
 
 func (c *barrierChat) wait(ctx context.Context, what string) error {
+	c.j.mu.Lock()
+	recorded := len(c.j.rewrites) > 0 && !c.j.rewrites[len(c.j.rewrites)-1].State.Open()
+	c.j.mu.Unlock()
+	if !recorded {
+		what += " before the outcome was journalled"
+	}
 	c.arrived <- what
 	if len(c.arrived) == c.want {
 		c.once.Do(func() { close(c.release) })
@@ -224,7 +232,7 @@ func (c *barrierChat) wait(ctx context.Context, what string) error {
 	}
 }
 
-func (c *barrierChat) Reply(ctx context.Context, _, _ string, _ Message, _ bool) error {
+func (c *barrierChat) Reply(ctx context.Context, _, _ string, m Message, _ bool) error {
 	return c.wait(ctx, "reply")
 }
 func (c *barrierChat) React(ctx context.Context, _, _, _ string) error { return c.wait(ctx, "react") }
@@ -232,26 +240,15 @@ func (c *barrierChat) Update(ctx context.Context, _, _ string, _ Message) error 
 	return c.wait(ctx, "update")
 }
 
-type barrierJournal struct {
-	*memJournal
-	c *barrierChat
-}
-
-func (j barrierJournal) Rewrite(ctx context.Context, e Entry, m Message) error {
-	if e.State == StateStarted {
-		return j.memJournal.Rewrite(ctx, e, m)
-	}
-	return j.c.wait(ctx, "journal")
-}
-
-func TestTheOutcomeGoesOutInOneRoundTrip(t *testing.T) {
-	c := &barrierChat{arrived: make(chan string, 4), release: make(chan struct{}), want: 4}
+func TestTheOutcomeIsJournalledThenShownInOneRoundTrip(t *testing.T) {
+	j := newMemJournal()
+	c := &barrierChat{arrived: make(chan string, 3), release: make(chan struct{}), want: 3, j: j}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b := New(Config{Journal: barrierJournal{newMemJournal(), c}}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, c)
+	b := New(Config{Journal: j}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, c)
 	b.Handle(ctx, Request{Via: ViaSlash, User: "U1", Channel: "C1", Text: hashA})
 	if ctx.Err() != nil {
-		t.Fatalf("the outcome's calls were made one after another: only %d of 4 before the first gave up", len(c.arrived))
+		t.Fatalf("the trail's calls were made one after another: only %d of 3 before the first gave up", len(c.arrived))
 	}
 	close(c.arrived)
 	var got []string
@@ -259,32 +256,17 @@ func TestTheOutcomeGoesOutInOneRoundTrip(t *testing.T) {
 		got = append(got, what)
 	}
 	slices.Sort(got)
-	if !slices.Equal(got, []string{"journal", "react", "reply", "update"}) {
+	if !slices.Equal(got, []string{"react", "reply", "update"}) {
 		t.Errorf("calls = %v", got)
 	}
-}
-
-// The refusal mirror's posts and timers belong to the Bot: Close posts the
-// counts of the windows still open, and waits for every post.
-func TestCloseFinishesTheRefusalMirror(t *testing.T) {
-	c := &recChat{}
-	b := New(Config{AuditChannel: "C0AUDIT"}, NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), nil, c)
-	for range 3 {
-		b.denials.mirror("a1b2c3d4", "U0BOB", "C1", DeniedUser) // the window is a minute: it is still open
+	b.Close(ctx) // the trail marked done, behind the request
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var states []string
+	for _, e := range j.rewrites {
+		states = append(states, string(e.State)+"/"+string(e.Trail))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	b.Close(ctx)
-	c.mu.Lock()
-	posts, updates := len(c.posts), c.updates
-	c.mu.Unlock()
-	if posts != 1 || len(updates) != 1 || !strings.Contains(updates[0], "was refused 3 times") {
-		t.Errorf("after Close: %d posts, updates %q; want the first refusal and its count", posts, updates)
-	}
-	b.denials.mirror("a1b2c3d5", "U0EVE", "C1", DeniedUser)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.posts) != 1 {
-		t.Errorf("a refusal after Close was posted: %q", c.posts)
+	if want := []string{"started/", "reset/pending", "reset/done"}; !slices.Equal(states, want) {
+		t.Errorf("journal rewrites %v, want %v", states, want)
 	}
 }

@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -16,7 +18,28 @@ type Message struct {
 	// Confirm, when set, asks for a decision: a Confirm and a Cancel button
 	// that both carry this signed token (see confirm.go).
 	Confirm string `json:"confirm,omitempty"`
+	// Tag says which request the message belongs to, and what it is to
+	// it, so that a transport can find it again: a post whose answer was
+	// lost may have been made, and is looked for before it is made again.
+	Tag Tag `json:"-"`
 }
+
+// Tag names a message of a request's trail.
+type Tag struct {
+	RequestID string
+	Kind      Kind
+}
+
+// Kind is what a message is to its request.
+type Kind string
+
+// The kinds of message a request's trail has.
+const (
+	KindAnnouncement Kind = "announcement"
+	KindOutcome      Kind = "outcome"
+	KindList         Kind = "list"    // a part of a long target list
+	KindRefusal      Kind = "refusal" // a refusal, mirrored in the audit channel
+)
 
 // Sizes every message keeps to, whatever the input, so that it fits every
 // transport: Slack rejects a message whose blocks add up to roughly 11,000
@@ -75,8 +98,31 @@ func showInput(s string) string {
 		s = string(r[:maxShown]) + "…"
 	}
 	s = strings.ReplaceAll(s, "`", "'")
-	return "`" + escape(s) + "`"
+	return "`" + escape(visible(s)) + "`"
 }
+
+// visible shows the invisible characters of s by their code points
+// ("U+202E"): bidi controls (an RLO would reverse the rest of the line),
+// zero-width spaces and joiners, and the other format characters, which
+// would make what is shown differ from what was typed.
+func visible(s string) string {
+	if strings.IndexFunc(s, invisible) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if invisible(r) {
+			fmt.Fprintf(&b, "[U+%04X]", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// invisible reports whether r is a format character (Unicode's Cf: bidi
+// controls, zero-width characters, the BOM, the soft hyphen).
+func invisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
 // fitLines joins lines while they fit in budget characters, and says how
 // many did not fit.
@@ -109,9 +155,10 @@ func PlainText(s string) string {
 		}
 		return "@" + m[2]
 	})
-	s = strings.NewReplacer("`", "", "*", "").Replace(s)
-	return unescaper.Replace(s)
+	return unescaper.Replace(unmarker.Replace(s))
 }
+
+var unmarker = strings.NewReplacer("`", "", "*", "")
 
 var mentionRef = regexp.MustCompile(`<([@#!])(?:subteam\^)?([A-Z0-9]+)>`)
 

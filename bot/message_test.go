@@ -71,7 +71,7 @@ func TestGoldenMessages(t *testing.T) {
 		"failure_long_error":    failureMessage("a1b2c3d4", "U0ALICE", longError),
 		"interrupted":           interruptedMessage("a1b2c3d4", "U0ALICE"),
 		"orphan":                orphanMessage("a1b2c3d4", "U0ALICE"),
-		"not_run":               notRunMessage("a1b2c3d4", "U0ALICE", true),
+		"not_run":               notRunMessage("a1b2c3d4", "U0ALICE", notRunReason(true)),
 		"dry_run":               dryRunMessage("a1b2c3d4", 2),
 		"audit_denied":          auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 1),
 		"audit_denied_counted":  auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 12),
@@ -173,6 +173,8 @@ func TestShowInput(t *testing.T) {
 		"a&amp;b":               "`a&amp;b`",
 		"back`tick":             "`back'tick`",
 		strings.Repeat("x", 70): "`" + strings.Repeat("x", 60) + "…`",
+		"abc\u202edef":          "`abc[U+202E]def`", // an RLO would reverse the rest of the line
+		"scraper\u200b-eu":      "`scraper[U+200B]-eu`",
 	}
 	for in, want := range tests {
 		if got := showInput(in); got != want {
@@ -191,5 +193,46 @@ func TestPlainText(t *testing.T) {
 		if got := PlainText(in); got != want {
 			t.Errorf("PlainText(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A target with an invisible character says so, where it is, and the
+// character is shown.
+func TestInvisibleCharactersInTargets(t *testing.T) {
+	_, bad, err := ResolveTargets(context.Background(), nil, []string{hashA[:5] + "\u200b" + hashA[5:], "scraper\u202e-eu"})
+	if err != nil || len(bad) != 2 {
+		t.Fatalf("bad = %+v, %v", bad, err)
+	}
+	m := badTargetsMessage(bad)
+	for _, want := range []string{"[U+200B], at position 6", "[U+202E], at position 8", "`01H7Y[U+200B]CG0R9GYY1YCPS2S4QA6WB`"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("%q lacks %q", m.Text, want)
+		}
+	}
+	if strings.ContainsRune(m.Text, '\u202e') || strings.ContainsRune(m.Text, '\u200b') {
+		t.Errorf("the message carries the invisible characters themselves: %q", m.Text)
+	}
+}
+
+// A hundred bad targets: the message says how many, and lists every one
+// that fits Slack, sharing a line per reason.
+func TestLongBadTargetListsShowAsManyAsFit(t *testing.T) {
+	var bad []BadTarget
+	for i := range 100 {
+		bad = append(bad, BadTarget{Input: fmt.Sprintf("nosuch-%02d-%s", i, strings.Repeat("x", 40)), Reason: sayUnknownUsername})
+	}
+	m := badTargetsMessage(bad)
+	if !strings.Contains(m.Text, "100 targets are not valid") {
+		t.Errorf("the count is missing: %.200q", m.Text)
+	}
+	listed := strings.Count(m.Text, "nosuch-")
+	if listed < 100 && !strings.Contains(m.Text, fmt.Sprintf("…and %d more.", 100-listed)) {
+		t.Errorf("%d listed, and the rest not counted", listed)
+	}
+	if listed < 90 {
+		t.Errorf("only %d of 100 bad targets listed in %d characters", listed, len([]rune(m.Text)))
+	}
+	if n := len([]rune(m.Text)); n > MaxText {
+		t.Errorf("%d characters, over MaxText", n)
 	}
 }

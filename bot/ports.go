@@ -31,6 +31,10 @@ type Chat interface {
 	React(ctx context.Context, channel, ts, emoji string) error
 	// Link is an address people can follow to the message at ts, or "".
 	Link(channel, ts string) string
+	// Find returns the message tagged tag posted in channel (in the thread
+	// of thread, when set) since t, or "" when there is none, or when the
+	// transport cannot look.
+	Find(ctx context.Context, channel, thread string, tag Tag, since time.Time) (ts string, err error)
 }
 
 // IPRoyal is what the core needs from the IPRoyal client.
@@ -56,8 +60,10 @@ type GroupLister interface {
 
 // Journal stores one entry per request where it outlives sessionbot's
 // processes (Slack's adapter: as metadata on the request's message in
-// AUDIT_CHANNEL). Transports retry Rewrite hard: it completes the trail
-// after the decision is made.
+// AUDIT_CHANNEL). Write and Rewrite return when the entry is there, or
+// when ctx ends: they retry until then, and a write whose answer was lost
+// is looked for before it is made again, so that an entry is never
+// written twice, nor taken for lost when it landed.
 type Journal interface {
 	// Write adds e, shown to people as m, and returns its reference.
 	Write(ctx context.Context, e Entry, m Message) (ref string, err error)
@@ -69,6 +75,6 @@ type Journal interface {
 	Claim(ctx context.Context, ref, mark string) (won bool, err error)
 	// Read returns the entry at ref.
 	Read(ctx context.Context, ref string) (Entry, error)
-	// Since returns the entries written since t.
+	// Since returns the entries written since t, newest first.
 	Since(ctx context.Context, t time.Time) ([]Entry, error)
 }

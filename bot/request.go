@@ -229,8 +229,8 @@ func (b *Bot) end(r *request) {
 
 // audit writes a request's one structured log line, and counts it.
 func (b *Bot) audit(id string, start time.Time, via Via, user, channel string, res Result, took time.Duration) {
-	if b.cfg.Count != nil {
-		b.cfg.Count(res.Outcome)
+	if b.cfg.Observe.Outcome != nil {
+		b.cfg.Observe.Outcome(res.Outcome)
 	}
 	targets := make([]string, 0, len(res.Targets))
 	for _, t := range res.Targets {
@@ -269,6 +269,15 @@ func (r *request) answer(o Outcome, m Message, p *FormProblem) {
 	if r.res.Answer.Footer == "" && r.res.Answer.Text != "" {
 		r.res.Answer.Footer = requestContext(r.id)
 	}
+}
+
+// formProblem is m as a form shows it beside field, for a form; nil for
+// any other way in, which never shows it.
+func (r *request) formProblem(field string, m Message) *FormProblem {
+	if !r.Via.form() {
+		return nil
+	}
+	return &FormProblem{field, clip(PlainText(m.Text))}
 }
 
 // fail is answer for a failure, which the log line also carries.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // reset is the one path every reset takes, whatever the way in: a typed
@@ -89,7 +90,7 @@ func (b *Bot) resolveTargets(r *request) bool {
 		for i, t := range bad {
 			parts[i] = fmt.Sprintf("%q: %s", unescaper.Replace(t.Input), PlainText(t.Reason))
 		}
-		r.answer(OutcomeInvalid, badTargetsMessage(bad), &FormProblem{FieldTargets, clip(sayFormNotValid + strings.Join(parts, "; "))})
+		r.answer(OutcomeInvalid, badTargetsMessage(bad), &FormProblem{FieldTargets, clip(fmt.Sprintf(sayFormNotValid, plural(len(bad), sayTargetIs, sayTargetsAre)) + strings.Join(parts, "; "))})
 		r.res.Bad = bad
 		return false
 	}
@@ -102,17 +103,46 @@ func (b *Bot) resolveTargets(r *request) bool {
 	return true
 }
 
+// badTargetsMessage lists every target that is not one, with why. Targets
+// refused for the same reason share a line, so that as many as Slack can
+// show are listed; the rest are counted.
 func badTargetsMessage(bad []BadTarget) Message {
-	lines := make([]string, len(bad))
-	for i, t := range bad {
-		lines[i] = fmt.Sprintf(sayBadTargetLine, showInput(t.Input), t.Reason)
+	var reasons []string
+	inputs := map[string][]string{}
+	for _, t := range bad {
+		if _, ok := inputs[t.Reason]; !ok {
+			reasons = append(reasons, t.Reason)
+		}
+		inputs[t.Reason] = append(inputs[t.Reason], showInput(t.Input))
 	}
-	shown, more := fitLines(lines, listBudget)
-	if more > 0 {
-		shown += fmt.Sprintf(sayMoreCounted, more)
+	var lines []string
+	shown, budget := 0, badBudget
+	for _, reason := range reasons {
+		var fit []string
+		for _, in := range inputs[reason] {
+			cost := utf8.RuneCountInString(in) + 2
+			if budget-cost-utf8.RuneCountInString(reason) < 4 {
+				break
+			}
+			fit, budget = append(fit, in), budget-cost
+		}
+		if len(fit) == 0 {
+			break
+		}
+		lines = append(lines, fmt.Sprintf(sayBadTargetLine, strings.Join(fit, ", "), reason))
+		budget -= utf8.RuneCountInString(reason) + 4
+		shown += len(fit)
 	}
-	return message(fmt.Sprintf(sayBadTargets, plural(len(bad), sayTargetIs, sayTargetsAre), shown), "")
+	list := strings.Join(lines, "\n")
+	if more := len(bad) - shown; more > 0 {
+		list += fmt.Sprintf(sayMoreCounted, more)
+	}
+	return message(fmt.Sprintf(sayBadTargets, plural(len(bad), sayTargetIs, sayTargetsAre), list), "")
 }
+
+// badBudget bounds the list of bad targets: all of a message but its
+// first and last lines.
+const badBudget = MaxText - 300
 
 // mustConfirm says whether the requester must confirm these targets first:
 // more than CONFIRM_ABOVE, and more than they saw counted.

@@ -67,6 +67,10 @@ func (c *fakeChat) React(_ context.Context, _, ts, emoji string) error {
 
 func (c *fakeChat) Link(string, string) string { return "" }
 
+func (c *fakeChat) Find(context.Context, string, string, Tag, time.Time) (string, error) {
+	return "", nil
+}
+
 // fakeIPRoyal knows one sub-user, scraper-eu (hashB), and answers the
 // reset as told.
 type fakeIPRoyal struct {
@@ -156,7 +160,7 @@ func TestEveryWayAResetEnds(t *testing.T) {
 				c.postErr = &ChannelError{Problem: ChannelNotMember}
 			},
 			answer: "invite the bot with `/invite @sessionbot`"},
-		{name: "Slack rate limits the announcement", req: typed(hashA), outcome: OutcomePostFailed,
+		{name: "Slack rate limits the announcement", req: typed(hashA), outcome: OutcomePostFailed, state: StateFailed,
 			setup: func(c *fakeChat, _ *fakeIPRoyal, _ context.CancelCauseFunc) {
 				c.postErr = &RateLimitedError{Err: errors.New("429")}
 			},

@@ -2,37 +2,56 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 )
 
-// The sweep finishes what stopped processes left open in the journal: a
-// reset whose process died while it was in flight, a confirmation nobody
-// clicked.
+// The sweep finishes what stopped processes left open in the journal,
+// whichever step of a reset they stopped at (trail.go): a request
+// journalled but not sent to IPRoyal was interrupted, and nothing was
+// reset; one that may have been sent has an unknown outcome; one whose
+// outcome is recorded but not shown is shown; a confirmation nobody
+// clicked expired. Each is done once, by whichever replica claims it.
 
-// orphanMargin is how long after COMMAND_TIMEOUT a started entry waits
-// before a replica calls it an orphan. A live request finishes its trail by
-// its deadline plus interruptGrace; the rest covers clock skew between the
-// chat and us.
+// orphanMargin is how long after COMMAND_TIMEOUT an open entry waits
+// before a replica takes it for an orphan. A live request finishes its
+// trail by its deadline plus interruptGrace; the rest covers clock skew
+// between the chat and us.
 const orphanMargin = 10 * time.Second
 
-// journalWindow is how far back a sweep reads.
-const journalWindow = 24 * time.Hour
+// sweepMargin widens the window a sweep reads beyond the longest a request
+// can stay open: the time between two sweeps, and a late write.
+const sweepMargin = 2 * time.Minute
 
 // markTimeout bounds closing one entry. Once begun, it finishes even when
 // the sweep is cancelled, so that a claimed entry is not left half marked.
 const markTimeout = 15 * time.Second
 
-// due is when an open entry is an orphan (started) or expired (awaiting).
+// The marks replicas claim entries with.
+const (
+	markDecided = "ballot_box_with_check" // a confirmation's first click, or its expiry
+	markSwept   = "warning"               // an entry a stopped process left open, being closed by a sweep
+)
+
+// window is how far back a sweep reads: as far as an entry can still be
+// open, and no further, whatever else the channel holds.
+func (b *Bot) window() time.Duration {
+	return max(b.cfg.CommandTimeout, b.cfg.ConfirmTTL) + orphanMargin + sweepMargin
+}
+
+// due is when an open entry is an orphan (announcing or started), expired
+// (awaiting), or a recorded outcome whose trail is owed (pending).
 func (b *Bot) due(e Entry) time.Time {
-	switch e.State {
-	case StateStarted:
+	switch {
+	case e.State == StateAwaiting:
+		return e.Expires.Add(orphanMargin)
+	case e.State.Open() || e.Trail == TrailPending:
 		at := e.Announced
 		if at.IsZero() || at.Before(e.Started) {
-			at = e.Started // the command line has no announcement
+			at = e.Started // not announced yet, or the command line
 		}
 		return at.Add(b.cfg.CommandTimeout + orphanMargin)
-	case StateAwaiting:
-		return e.Expires.Add(orphanMargin)
 	}
 	return time.Time{}
 }
@@ -61,14 +80,13 @@ func (b *Bot) RunSweeper(ctx context.Context) {
 	}
 }
 
-// Sweep reads the journal once and closes every open entry that is due: a
-// started one is an orphan of a stopped process, whose outcome is unknown;
-// an awaiting one expired. It returns when the next open entry comes due
-// (zero if none is open).
+// Sweep reads the journal once, as far back as an entry can be open, and
+// closes every open entry that is due. It returns when the next open entry
+// comes due (zero if none is open).
 func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 	read, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	entries, err := b.cfg.Journal.Since(read, b.cfg.Now().Add(-journalWindow))
+	entries, err := b.cfg.Journal.Since(read, b.cfg.Now().Add(-b.window()))
 	if err != nil {
 		b.log.ErrorContext(ctx, "could not read the journal for requests left open; is the bot a member of AUDIT_CHANNEL, with the channels:history (or groups:history) scope?", "channel", b.cfg.AuditChannel, "error", err)
 		return time.Time{}
@@ -76,7 +94,14 @@ func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 	open := 0
 	defer func() { b.log.DebugContext(ctx, "swept the journal", "entries", len(entries), "open", open) }()
 	for _, e := range entries {
-		if !e.State.Open() || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			break
+		}
+		if mine, ok := b.mine.Get(e.RequestID); ok {
+			b.correct(ctx, e, mine)
+			continue
+		}
+		if !e.State.Open() && e.Trail != TrailPending {
 			continue
 		}
 		open++
@@ -88,40 +113,136 @@ func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 			continue
 		}
 		mark, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
-		switch e.State {
-		case StateStarted:
-			b.markOrphan(mark, e)
-		case StateAwaiting:
+		switch {
+		case e.State == StateAwaiting:
 			b.expire(mark, e)
+		case e.State.Open():
+			b.markOrphan(mark, e)
+		default:
+			b.showTrail(mark, e)
 		}
 		cancel()
 	}
 	return next
 }
 
-// markOrphan tells an orphan's thread that its outcome is unknown, once,
-// whichever replica gets there first.
-func (b *Bot) markOrphan(ctx context.Context, e Entry) {
-	won, err := b.cfg.Journal.Claim(ctx, e.Ref, markOrphan)
-	if err != nil {
-		b.log.ErrorContext(ctx, "could not claim a request left open", "request_id", e.RequestID, "error", err)
+// correct gives a copy of one of this process's entries that landed late
+// (a write whose answer was lost, made again) the request's true state, so
+// that no sweep takes it for an orphan.
+func (b *Bot) correct(ctx context.Context, late, mine Entry) {
+	if late.Ref == mine.Ref || mine.Ref == "" || (late.State == mine.State && late.Trail == mine.Trail) {
 		return
 	}
-	if !won {
-		return // another replica is marking it
+	truth := mine
+	truth.Ref, truth.Targets = late.Ref, late.Targets
+	b.log.WarnContext(ctx, "a journal entry of this process landed late: giving it the request's true state",
+		"request_id", mine.RequestID, "ref", late.Ref, "entry", mine.Ref, "state", string(mine.State))
+	b.rewrite(ctx, truth)
+}
+
+// markOrphan closes an entry a stopped process left open, once, whichever
+// replica gets there first: a request not yet sent to IPRoyal was
+// interrupted, and nothing was reset (its announcement is posted if it
+// never appeared); one that may have been sent has an unknown outcome.
+func (b *Bot) markOrphan(ctx context.Context, e Entry) {
+	if !b.claim(ctx, e, markSwept) {
+		return
 	}
-	e.State, e.Reason = StateUnknown, sayStoppedInFlight
-	b.log.WarnContext(ctx, "marking a reset left open by a stopped sessionbot: its outcome is unknown",
-		"request_id", e.RequestID, "user", e.User, "channel", e.Channel, "announcement_ts", e.Thread)
-	_ = b.finishPosts(ctx, time.Time{}, outcome{e: e, reply: orphanMessage(e.RequestID, e.User), emoji: "warning"})
+	o := outcome{emoji: "warning"}
+	if e.State == StateAnnouncing {
+		e.State, e.Reason = StateFailed, sayNotRunStopped
+		o.emoji = "x"
+		o.reply = notRunMessage(e.RequestID, e.User, e.Reason)
+	} else {
+		e.State, e.Reason = StateUnknown, sayStoppedInFlight
+		o.reply = orphanMessage(e.RequestID, e.User)
+	}
+	what := "marking a reset left open by a stopped sessionbot: its outcome is unknown"
+	if e.State == StateFailed {
+		what = "marking a reset left open by a stopped sessionbot: it was interrupted before it was sent, and nothing was reset"
+	}
+	b.log.WarnContext(ctx, what, "request_id", e.RequestID, "user", e.User, "channel", e.Channel, "announcement_ts", e.Thread)
+	o.e = e
+	b.close(ctx, o)
+}
+
+// showTrail shows a recorded outcome whose process stopped before its
+// channel showed it.
+func (b *Bot) showTrail(ctx context.Context, e Entry) {
+	if !b.claim(ctx, e, markSwept) {
+		return
+	}
+	o := outcome{e: e, reply: orphanMessage(e.RequestID, e.User), emoji: "warning"}
+	switch e.State {
+	case StateReset:
+		o.reply, o.emoji = successMessage(e.RequestID, len(e.Targets), e.Took), "white_check_mark"
+	case StateFailed, StateRefused:
+		o.reply, o.emoji = failedEntryMessage(e), "x"
+	}
+	b.log.InfoContext(ctx, "showing the outcome of a request whose process stopped before its channel did", "request_id", e.RequestID, "state", string(e.State))
+	b.close(ctx, o)
+}
+
+// close records an outcome a sweep decided, then shows it, like finish: the
+// journal first, then the channel (looking for what is there already),
+// then the trail marked done.
+func (b *Bot) close(ctx context.Context, o outcome) {
+	e := &o.e
+	if e.Channel != "" && e.Thread == "" {
+		// Announced, maybe: the announcement is looked for before it is
+		// posted, as it should have been, in its final state.
+		ts, err := b.chat.Find(ctx, e.Channel, e.Root, Tag{e.RequestID, KindAnnouncement}, e.Started.Add(-orphanMargin))
+		if err != nil {
+			b.log.WarnContext(ctx, "could not look for an announcement; posting it", "request_id", e.RequestID, "error", err)
+		}
+		if ts == "" {
+			m := finalAnnouncement(*e)
+			m.Tag = Tag{e.RequestID, KindAnnouncement}
+			if ts, err = b.chat.Post(ctx, e.Channel, e.Root, m); err != nil {
+				b.log.ErrorContext(ctx, "could not post the announcement of an interrupted request", "request_id", e.RequestID, "error", err)
+			}
+		}
+		e.Thread = ts
+	}
+	e.Trail = TrailPending
+	if e.Thread == "" {
+		e.Trail = TrailDone
+	}
+	b.rewrite(ctx, *e)
+	if e.Thread == "" {
+		return
+	}
+	if ts, _ := b.chat.Find(ctx, e.Channel, e.replyTS(), Tag{e.RequestID, KindOutcome}, e.Started.Add(-orphanMargin)); ts == "" {
+		_ = b.finishPosts(ctx, time.Time{}, o)
+	} else {
+		b.react(ctx, e.RequestID, e.Channel, e.Thread, o.emoji)
+		if err := b.chat.Update(ctx, e.Channel, e.Thread, finalAnnouncement(*e)); err != nil {
+			b.log.WarnContext(ctx, "could not update the announcement to its outcome", "request_id", e.RequestID, "error", err)
+		}
+	}
+	e.Trail = TrailDone
+	b.rewrite(ctx, *e)
+}
+
+// claim takes e for this replica with mark; false when another has it.
+func (b *Bot) claim(ctx context.Context, e Entry, mark string) bool {
+	won, err := b.cfg.Journal.Claim(ctx, e.Ref, mark)
+	if err != nil {
+		b.log.ErrorContext(ctx, "could not claim a request left open", "request_id", e.RequestID, "error", err)
+	}
+	return err == nil && won
 }
 
 // expire closes a confirmation nobody clicked in time.
 func (b *Bot) expire(ctx context.Context, e Entry) {
-	won, err := b.cfg.Journal.Claim(ctx, e.Ref, markDecided)
-	if err != nil || !won {
+	if !b.claim(ctx, e, markDecided) {
 		return
 	}
 	e.State = StateExpired
 	b.rewrite(ctx, e)
+}
+
+// failedEntryMessage is the outcome of a failed reset, as its entry says it.
+func failedEntryMessage(e Entry) Message {
+	return problem("x", fmt.Sprintf(sayResetFailed, e.User, upperFirst(strings.TrimSuffix(e.Reason, "."))+"."), sayRunAgain, e.RequestID)
 }

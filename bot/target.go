@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sessionbot/sessionbot/iproyal"
 )
@@ -72,6 +73,11 @@ func resolve(ctx context.Context, finder SubuserFinder, words []word) (targets [
 	var at []int
 	for i, lw := range words {
 		w := lw.text
+		if at := strings.IndexFunc(w, invisible); at >= 0 {
+			r, _ := utf8.DecodeRuneInString(w[at:])
+			slots[i].bad = &BadTarget{Input: w, Reason: fmt.Sprintf(sayInvisible, r, utf8.RuneCountInString(w[:at])+1)}
+			continue
+		}
 		if h, err := iproyal.ParseHash(w); err == nil {
 			slots[i].t = Target{Hash: h}
 			continue

@@ -9,18 +9,14 @@ import (
 	"time"
 )
 
-// The trail of a reset: its announcement in the channel, its journal
-// entry, the DELETE, and its outcome, in the thread, on the announcement
-// and in the journal.
+// The trail of a reset: its journal entry, its announcement in the
+// channel, the DELETE, and its outcome, in the thread, on the announcement
+// and in the journal. The order is what keeps it true when the process
+// stops at any point (README: "The order of a reset").
 
 const (
 	// listTimeout bounds posting a long target list in the thread.
 	listTimeout = 15 * time.Second
-	// journalTimeout bounds a journal call a request waits on: writing its
-	// entry before the reset, claiming or reading it for a click. A
-	// journal Slack is throttling must not hold a reset up for long: past
-	// this, the reset goes on without the entry, and says so in the log.
-	journalTimeout = 3 * time.Second
 )
 
 // outcome is how a reset ended, and what the trail says of it.
@@ -31,43 +27,71 @@ type outcome struct {
 	emoji     string  // the announcement's reaction
 }
 
-// execute announces the reset in its channel (in its thread, when set),
-// journals it, runs it, and completes the trail: the outcome in the
-// announcement's thread, a reaction, the announcement and the journal in
-// their final state. The command line has no channel: nothing is announced,
-// and the journal is its trail.
+// execute runs a reset that passed every check:
+//
+//  1. its journal entry, "announcing", before anything needs it;
+//  2. its announcement in the channel;
+//  3. the entry, "started", naming the announcement: only now may the
+//     DELETE be sent;
+//  4. the DELETE;
+//  5. the entry in its final state, its trail still to come;
+//  6. the trail: the outcome in the thread, a reaction, the announcement
+//     in its final state;
+//  7. the entry marked with its trail done.
+//
+// A step that cannot be done ends the request there, and says so: a
+// sweep (sweep.go) finishes what a stopped process left at any step. The
+// command line has no channel: nothing is announced, and the journal and
+// the log line are its trail. Without a journal, steps 1, 3, 5 and 7 are
+// not there.
 func (b *Bot) execute(r *request) {
 	targets := r.res.Targets
-	e := r.entry(StateStarted)
-	// The announcement comes first, so the trail exists even if the reset fails.
+	e := r.entry(StateAnnouncing)
+	if b.cfg.DryRun {
+		// The shell's offline mode: the announcement, and what a real run would do.
+		if ts, err := b.chat.Post(r.work, r.Channel, r.Thread, AnnouncementMessage(r.id, r.User, targets)); err == nil {
+			e.Thread = ts
+			b.reply(r.talk, r.id, r.Channel, e.replyTS(), dryRunMessage(r.id, len(targets)), false)
+		}
+		r.res.Outcome = OutcomeDryRun
+		return
+	}
+	if err := b.writeAhead(r, &e); err != nil {
+		r.fail(OutcomeNotRun, err, journalFailedMessage(r.id), nil)
+		return
+	}
 	if r.Channel != "" {
 		ts, err := b.chat.Post(r.work, r.Channel, r.Thread, AnnouncementMessage(r.id, r.User, targets))
 		if err != nil {
 			r.fail(OutcomePostFailed, err, announceFailedMessage(r.id, r.cause(err)), nil)
+			what, _ := describe(r.cause(err), OpAnnounce)
+			e.State, e.Reason = StateFailed, strings.TrimSuffix(what, ".")+sayNothingResetReason
 			var chErr *ChannelError
 			if errors.As(err, &chErr) {
 				e.State, e.Reason = StateRefused, cannotPostReason(chErr.Problem)
-				b.journal(r, &e)
 			}
+			e.Trail = TrailDone // nothing was posted in the channel
+			b.settle(r.talk, r.deadline, e)
 			return
 		}
 		e.Thread = ts
 	}
-	if b.cfg.DryRun {
-		b.reply(r.talk, r.id, r.Channel, e.replyTS(), dryRunMessage(r.id, len(targets)), false)
-		r.res.Outcome = OutcomeDryRun
+	e.State = StateStarted
+	if err := b.writeAhead(r, &e); err != nil {
+		// Announced, but the DELETE is not sent without its entry.
+		r.res.Err, r.res.Outcome = err, OutcomeNotRun
+		e.State, e.Reason = StateFailed, sayNotRunJournal
+		b.finish(r, outcome{e: e, reply: notRunMessage(r.id, r.User, sayNotRunJournal), emoji: "x"})
 		return
 	}
-	b.journal(r, &e)
 	b.listInThread(r, e)
 
 	o := outcome{}
-	stopped := stopping(r.work)
 	if r.work.Err() != nil {
 		// Stopped, or out of time, before IPRoyal was called: nothing was sent.
 		r.res.Err = context.Cause(r.work)
-		e.State, e.Reason = StateFailed, notRunReason(stopped)
-		o.reply, o.emoji = notRunMessage(r.id, r.User, stopped), "x"
+		e.State, e.Reason = StateFailed, notRunReason(stopping(r.work))
+		o.reply, o.emoji = notRunMessage(r.id, r.User, e.Reason), "x"
 		r.res.Outcome = OutcomeNotRun
 	} else {
 		start := b.cfg.Now()
@@ -91,9 +115,27 @@ func (b *Bot) execute(r *request) {
 		}
 	}
 	o.e = e
-	if err := b.finishPosts(r.talk, r.deadline, o); err != nil {
-		r.res.Answer = o.reply // the requester is told privately instead
+	b.finish(r, o)
+}
+
+// finish records an outcome, then shows it: the journal first (step 5), so
+// that a trail the channel shows is never contradicted by a sweep; then the
+// trail (step 6); then the trail marked done (step 7), behind the request.
+// If the thread cannot be reached, the requester is told privately.
+func (b *Bot) finish(r *request, o outcome) {
+	o.e.Trail = TrailPending
+	if o.e.Thread == "" {
+		o.e.Trail = TrailDone // nothing to show in a channel
 	}
+	b.settle(r.talk, r.deadline, o.e)
+	if o.e.Thread == "" {
+		return
+	}
+	if err := b.finishPosts(r.talk, r.deadline, o); err != nil {
+		r.res.Answer = o.reply
+	}
+	o.e.Trail = TrailDone
+	b.settleBehind(o.e)
 }
 
 func notRunReason(stopped bool) string {
@@ -103,11 +145,11 @@ func notRunReason(stopped bool) string {
 	return sayNotRunTimeout
 }
 
-// finishPosts completes the trail of an outcome: the thread reply, the
-// reaction, the announcement's final state and the journal's go out at
-// once, each retried (by the transport) for up to finishRetry, and not
-// past deadline (when set). It returns the thread reply's failure, after
-// logging it with the whole outcome, so that the requester can be told.
+// finishPosts shows an outcome in its channel: the thread reply, the
+// reaction and the announcement's final state go out at once, each
+// retried (by the transport) for up to finishRetry, and not past deadline
+// (when set). It returns the thread reply's failure, after logging it with
+// the whole outcome, so that the requester can be told.
 func (b *Bot) finishPosts(talk context.Context, deadline time.Time, o outcome) error {
 	if end := b.cfg.Now().Add(finishRetry); deadline.IsZero() || end.Before(deadline) {
 		deadline = end
@@ -115,20 +157,16 @@ func (b *Bot) finishPosts(talk context.Context, deadline time.Time, o outcome) e
 	ctx, cancel := context.WithDeadline(talk, deadline)
 	defer cancel()
 	e := o.e
+	o.reply.Tag = Tag{e.RequestID, KindOutcome}
 	var wg sync.WaitGroup
 	var replyErr error
-	if e.Thread != "" {
-		wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.replyTS(), o.reply, o.broadcast) })
-		wg.Go(func() { b.react(ctx, e.RequestID, e.Channel, e.Thread, o.emoji) })
-		wg.Go(func() {
-			if err := b.chat.Update(ctx, e.Channel, e.Thread, finalAnnouncement(e)); err != nil {
-				b.log.WarnContext(ctx, "could not update the announcement to its outcome", "request_id", e.RequestID, "channel", e.Channel, "ts", e.Thread, "error", err)
-			}
-		})
-	}
-	if b.cfg.Journal != nil && e.Ref != "" {
-		wg.Go(func() { b.rewrite(ctx, e) })
-	}
+	wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.replyTS(), o.reply, o.broadcast) })
+	wg.Go(func() { b.react(ctx, e.RequestID, e.Channel, e.Thread, o.emoji) })
+	wg.Go(func() {
+		if err := b.chat.Update(ctx, e.Channel, e.Thread, finalAnnouncement(e)); err != nil {
+			b.log.WarnContext(ctx, "could not update the announcement to its outcome", "request_id", e.RequestID, "channel", e.Channel, "ts", e.Thread, "error", err)
+		}
+	})
 	wg.Wait()
 	if replyErr != nil {
 		b.log.ErrorContext(ctx, "could not post the outcome in the announcement's thread",
@@ -136,37 +174,6 @@ func (b *Bot) finishPosts(talk context.Context, deadline time.Time, o outcome) e
 			"state", string(e.State), "reason", e.Reason, "outcome", o.reply.Text, "error", replyErr)
 	}
 	return replyErr
-}
-
-// journal writes e (or rewrites it, when it has a Ref), and keeps its
-// reference. Without a journal it does nothing. A failure is logged and the
-// request goes on: the channel's trail still holds.
-func (b *Bot) journal(r *request, e *Entry) {
-	if b.cfg.Journal == nil {
-		return
-	}
-	m := auditMessage(*e, b.link(e.Channel, e.Thread))
-	ctx, cancel := context.WithTimeout(r.work, journalTimeout)
-	defer cancel()
-	if e.Ref != "" {
-		if err := b.cfg.Journal.Rewrite(ctx, *e, m); err != nil {
-			b.log.ErrorContext(r.work, "could not update the journal: a crash now would leave this request open", "request_id", r.id, "state", string(e.State), "error", err)
-		}
-		return
-	}
-	ref, err := b.cfg.Journal.Write(ctx, *e, m)
-	if err != nil {
-		b.log.ErrorContext(r.work, "could not write the journal: a crash now would leave this request unmarked", "request_id", r.id, "state", string(e.State), "error", err)
-		return
-	}
-	e.Ref = ref
-}
-
-// rewrite updates an entry and its audit message, logging a failure.
-func (b *Bot) rewrite(ctx context.Context, e Entry) {
-	if err := b.cfg.Journal.Rewrite(ctx, e, auditMessage(e, b.link(e.Channel, e.Thread))); err != nil {
-		b.log.ErrorContext(ctx, "could not update the journal", "request_id", e.RequestID, "state", e.State, "error", err)
-	}
 }
 
 // listInThread posts the whole target list in the announcement's thread
@@ -203,7 +210,9 @@ func (b *Bot) react(ctx context.Context, id, channel, ts, emoji string) {
 
 // AnnouncementMessage is posted in the channel before IPRoyal is called.
 func AnnouncementMessage(id, user string, targets []Target) Message {
-	return message(fmt.Sprintf(sayAnnouncement, user, residentialUsers(len(targets)), targetList(targets, sayListInThread)), requestContext(id))
+	m := message(fmt.Sprintf(sayAnnouncement, user, residentialUsers(len(targets)), targetList(targets, sayListInThread)), requestContext(id))
+	m.Tag = Tag{id, KindAnnouncement}
+	return m
 }
 
 // finalAnnouncement is what the announcement becomes once the outcome is
@@ -230,6 +239,7 @@ func targetListReplies(id string, targets []Target) []Message {
 	out := make([]Message, len(parts))
 	for i, p := range parts {
 		out[i] = message(fmt.Sprintf(sayListPart, residentialUsers(len(targets)), i+1, len(parts), p), requestContext(id))
+		out[i].Tag = Tag{id, KindList}
 	}
 	return out
 }
@@ -276,6 +286,12 @@ func orphanMessage(id, user string) Message {
 	return problem("warning", fmt.Sprintf(sayOrphan, user), sayRunAgainHarmless, id)
 }
 
-func notRunMessage(id, user string, stopped bool) Message {
-	return problem("x", fmt.Sprintf(sayNotRun, user, upperFirst(notRunReason(stopped))), sayRunAgain, id)
+func notRunMessage(id, user, reason string) Message {
+	return problem("x", fmt.Sprintf(sayNotRun, user, upperFirst(reason)), sayRunAgain, id)
+}
+
+// journalFailedMessage says a reset was not run because its journal entry
+// could not be written first.
+func journalFailedMessage(id string) Message {
+	return problem("warning", sayNothingReset+sayJournalFailed, sayTryThenTell, id)
 }

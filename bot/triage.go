@@ -50,7 +50,7 @@ func (b *Bot) admit(r *request) bool {
 	ok, retryIn := b.limiter.allow(r.User)
 	if !ok {
 		m := rateLimitedMessage(b.cfg.RateLimitPerMinute, retryIn)
-		r.answer(OutcomeRateLimited, m, &FormProblem{FieldTargets, PlainText(m.Text)})
+		r.answer(OutcomeRateLimited, m, r.formProblem(FieldTargets, m))
 	}
 	return ok
 }
@@ -87,7 +87,7 @@ func (b *Bot) refuse(r *request, reason DenialReason, lookupErr error) {
 	if reason == DeniedChannel {
 		field = FieldChannel
 	}
-	r.fail(OutcomeDenied, lookupErr, m, &FormProblem{field, clip(PlainText(m.Text))})
+	r.fail(OutcomeDenied, lookupErr, m, r.formProblem(field, m))
 	b.denials.mirror(r.id, r.User, r.Channel, reason)
 	if r.ref != "" {
 		e := r.entry(StateRefused)

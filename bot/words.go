@@ -370,7 +370,7 @@ const (
 	sayPickChannel    = "Pick the channel where the reset is announced."
 	sayPickTargets    = "Pick or type at least one residential user."
 	sayFormTooMany    = "%d targets is more than the limit of %d at once: split them."
-	sayFormNotValid   = "Not valid, so nothing was reset: "
+	sayFormNotValid   = "%s not valid, so nothing was reset: "
 	sayTooSlow        = "Checking this took too long, so nothing was reset. Submit again."
 	sayPickNotAllowed = "You are not allowed to reset sessions here."
 	sayPickType       = "Type part of a username."
@@ -458,3 +458,13 @@ const (
 	sayCLIFindNone     = "No sub-user's username contains %q.\n"
 	sayCLIFindMore     = "...and %d more: search for something longer to see them.\n"
 )
+
+// The journal, first.
+const (
+	sayNothingResetReason = ", so nothing was reset"
+	sayNotRunJournal      = "sessionbot could not record the reset in AUDIT_CHANNEL before sending it, so nothing was reset"
+	sayJournalFailed      = "sessionbot could not write the request in AUDIT_CHANNEL, and it records every reset there before it announces or runs it."
+)
+
+// Invisible characters.
+const sayInvisible = "has an invisible character, [U+%04X], at position %d: it is not a hash or a username as it looks. Type it again, or paste it without it"

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/term"
 
@@ -75,6 +76,11 @@ func (s *Shell) Reply(_ context.Context, channel, ts string, m bot.Message, broa
 func (s *Shell) Update(_ context.Context, channel, ts string, m bot.Message) error {
 	s.print(bot.ShellUpdated(channel, ts), m)
 	return nil
+}
+
+// Find implements Chat: the shell's posts never get lost.
+func (s *Shell) Find(context.Context, string, string, bot.Tag, time.Time) (string, error) {
+	return "", nil
 }
 
 // Link implements Chat: the shell has no links.

@@ -27,8 +27,8 @@ func (s *Slack) answer(ctx context.Context, to bot.Request, res bot.Result) {
 	ctx, cancel := bot.AnswerContext(ctx)
 	defer cancel()
 	var err error
-	if res.Replaces {
-		err = s.replace(ctx, to.ReplyTo, res.Answer)
+	if res.Replaces && to.ReplyTo != "" {
+		err = s.replace(ctx, to, res.Answer)
 	} else {
 		err = s.private(ctx, to, res.Answer)
 	}
@@ -57,24 +57,22 @@ func ephemeral(m bot.Message) ackPayload {
 	return ackPayload{ResponseType: slack.ResponseTypeEphemeral, Text: fallbackText(m), Blocks: blocks(m)}
 }
 
-// Post implements bot.Chat.
+// Post implements bot.Chat: once (post.go). A post a person waits on
+// gives up when Slack keeps rate limiting it, and the person is told; a
+// post of the audit channel's (a refusal's mirror) waits it out.
 func (s *Slack) Post(ctx context.Context, channel, thread string, m bot.Message) (string, error) {
-	opts := msgOptions(m)
-	if thread != "" {
-		opts = append(opts, slack.MsgOptionTS(thread))
-	}
-	_, ts, err := s.api.PostMessageContext(ctx, channel, opts...)
-	return ts, chatError(err)
+	return s.post(ctx, channel, thread, m, m.Tag.Kind == bot.KindRefusal)
 }
 
-// Reply implements bot.Chat.
+// Reply implements bot.Chat: once (post.go), until ctx ends: it completes
+// the trail of a decision made.
 func (s *Slack) Reply(ctx context.Context, channel, ts string, m bot.Message, broadcast bool) error {
-	opts := append(msgOptions(m), slack.MsgOptionTS(ts))
+	var extra []slack.MsgOption
 	if broadcast {
-		opts = append(opts, slack.MsgOptionBroadcast())
+		extra = append(extra, slack.MsgOptionBroadcast())
 	}
-	_, _, err := s.trail.PostMessageContext(ctx, channel, opts...)
-	return chatError(err)
+	_, err := s.post(ctx, channel, ts, m, true, extra...)
+	return err
 }
 
 // Update implements bot.Chat.
@@ -102,49 +100,129 @@ func (s *Slack) Link(channel, ts string) string {
 	return strings.TrimSuffix(self.url, "/") + "/archives/" + channel + "/p" + strings.ReplaceAll(ts, ".", "")
 }
 
-// private shows m to the requester only: an ephemeral message in the
-// request's thread when it has one, else through its response_url, which
-// reaches the requester even where the bot is not a member (and is the
-// fallback when the thread cannot be reached).
+// private shows m to the requester only, by the first way that works:
+//
+//  1. an ephemeral message in the request's thread (when it has one, or
+//     no response_url), which keeps the answer where it was asked;
+//  2. its response_url, which reaches the requester even where the bot is
+//     not a member, tried again on a 5xx, a 429 or a lost connection;
+//  3. an ephemeral message in the channel, when the response_url failed
+//     (expired after 30 minutes or 5 uses, or Slack errs);
+//  4. a direct message, when the bot cannot post in the channel either.
 func (s *Slack) private(ctx context.Context, to bot.Request, m bot.Message) error {
-	if to.ReplyTo == "" || to.Thread != "" {
+	ephemeral := func(ctx context.Context) error {
+		if to.Channel == "" {
+			return errors.New("no channel")
+		}
 		opts := append(msgOptions(m), slack.MsgOptionTS(to.Thread)) // an empty thread is none
 		_, err := s.api.PostEphemeralContext(ctx, to.Channel, to.User, opts...)
-		if err == nil || to.ReplyTo == "" {
-			return chatError(err)
-		}
-		s.log.Info("could not answer in the thread; answering through the response_url", "user", to.User, "channel", to.Channel, "error", err)
+		return chatError(err)
 	}
-	return respond(ctx, s.http, to.ReplyTo, &slack.WebhookMessage{
-		ResponseType: slack.ResponseTypeEphemeral,
-		Text:         fallbackText(m),
-		Blocks:       &slack.Blocks{BlockSet: blocks(m)},
-	})
+	viaURL := func(ctx context.Context) error {
+		if to.ReplyTo == "" {
+			return errors.New("no response_url")
+		}
+		return s.respond(ctx, to.ReplyTo, &slack.WebhookMessage{
+			ResponseType: slack.ResponseTypeEphemeral,
+			Text:         fallbackText(m),
+			Blocks:       &slack.Blocks{BlockSet: blocks(m)},
+		})
+	}
+	dm := func(ctx context.Context) error { return s.direct(ctx, to.User, m) }
+	ways := []answerWay{{"the response_url", viaURL}, {"an ephemeral message", ephemeral}, {"a direct message", dm}}
+	if to.ReplyTo == "" || to.Thread != "" {
+		ways[0], ways[1] = ways[1], ways[0]
+	}
+	return s.firstWay(ctx, to.User, ways)
 }
 
-// replace replaces the message a click came from.
-func (s *Slack) replace(ctx context.Context, replyTo string, m bot.Message) error {
-	return respond(ctx, s.http, replyTo, &slack.WebhookMessage{
-		ResponseType:    slack.ResponseTypeEphemeral,
-		ReplaceOriginal: true,
-		Text:            fallbackText(m),
-		Blocks:          &slack.Blocks{BlockSet: blocks(m)},
-	})
-}
-
-// respond posts to a response_url. That URL lets anyone post as the bot in
-// its conversation for 30 minutes, so it never reaches an error (and so a
-// log line): net/http's errors carry the URL they failed on.
-func respond(ctx context.Context, hc *http.Client, responseURL string, m *slack.WebhookMessage) error {
-	err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, hc, m)
+// replace replaces the message a click came from, through the click's
+// response_url (tried again like private's); when that fails, the answer
+// reaches the requester privately another way.
+func (s *Slack) replace(ctx context.Context, to bot.Request, m bot.Message) error {
+	viaURL := func(ctx context.Context) error {
+		return s.respond(ctx, to.ReplyTo, &slack.WebhookMessage{
+			ResponseType:    slack.ResponseTypeEphemeral,
+			ReplaceOriginal: true,
+			Text:            fallbackText(m),
+			Blocks:          &slack.Blocks{BlockSet: blocks(m)},
+		})
+	}
+	err := viaURL(ctx)
 	if err == nil {
 		return nil
 	}
+	s.log.Info("could not replace the confirmation; answering privately another way", "user", to.User, "error", err)
+	to.ReplyTo = "" // it failed: the others
+	return s.private(ctx, to, m)
+}
+
+// answerWay is one way of reaching a requester privately.
+type answerWay struct {
+	name string
+	try  func(context.Context) error
+}
+
+// firstWay tries each way in turn until one works.
+func (s *Slack) firstWay(ctx context.Context, user string, ways []answerWay) error {
+	var errs []error
+	for i, w := range ways {
+		err := w.try(ctx)
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", w.name, err))
+		if i+1 < len(ways) && ctx.Err() == nil {
+			s.log.Info("could not answer privately; trying another way", "user", user, "way", w.name, "next", ways[i+1].name, "error", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// responseTries bounds posts to one response_url: Slack takes five.
+const responseTries = 3
+
+// respond posts to a response_url, again on a 5xx, a 429 or a lost
+// connection (a duplicate private answer is better than none), not on a
+// 4xx (expired, or used five times). That URL lets anyone post as the bot
+// in its conversation for 30 minutes, so it never reaches an error (and so
+// a log line): net/http's errors carry the URL they failed on.
+func (s *Slack) respond(ctx context.Context, responseURL string, m *slack.WebhookMessage) error {
+	wait := retryInitial
+	for attempt := 1; ; attempt++ {
+		err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, s.http, m)
+		if err == nil {
+			return nil
+		}
+		var status slack.StatusCodeError
+		final := errors.As(err, &status) && status.Code < 500 && status.Code != http.StatusTooManyRequests
+		if final || attempt == responseTries || ctx.Err() != nil {
+			return responseError(err, responseURL)
+		}
+		if !sleep(ctx, max(wait, rateLimited(err))) {
+			return responseError(err, responseURL)
+		}
+		wait *= 2
+	}
+}
+
+// responseError is err without the response_url it may carry.
+func responseError(err error, responseURL string) error {
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		return fmt.Errorf("posting to the response_url: %w", urlErr.Err)
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), responseURL, "[response_url]"))
+}
+
+// direct sends m to user in a direct message with the bot.
+func (s *Slack) direct(ctx context.Context, user string, m bot.Message) error {
+	im, _, _, err := s.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{user}, ReturnIM: true})
+	if err != nil {
+		return chatError(err)
+	}
+	_, err = s.post(ctx, im.ID, "", m, false)
+	return err
 }
 
 // GroupMembers implements bot.GroupLister.
@@ -153,11 +231,15 @@ func (s *Slack) GroupMembers(ctx context.Context, group string) ([]string, error
 }
 
 func msgOptions(m bot.Message) []slack.MsgOption {
-	return []slack.MsgOption{
+	opts := []slack.MsgOption{
 		slack.MsgOptionText(fallbackText(m), false),
 		slack.MsgOptionBlocks(blocks(m)...),
 		slack.MsgOptionDisableLinkUnfurl(),
 	}
+	if md, ok := tagMetadata(m); ok {
+		opts = append(opts, slack.MsgOptionMetadata(md))
+	}
+	return opts
 }
 
 // TokenRefused reports whether err is Slack refusing a token, and Slack's

@@ -36,33 +36,62 @@ const eventType = "sessionbot_reset"
 // dropped first (the hashes are what matter), to keep the payload small.
 const maxTargetsField = 4000
 
-// historyPage and maxHistoryPages bound one sweep: 10,000 messages.
+// A sweep reads the journal's window a page at a time. At Slack's pace of
+// about a message a second in a channel, a window of ten minutes is one
+// page; maxHistoryPages bounds a sweep's calls whatever the channel holds.
 const (
-	historyPage     = 200
-	maxHistoryPages = 50
+	historyPage     = 999
+	maxHistoryPages = 10
 )
 
-// Write implements bot.Journal.
+// Write implements bot.Journal: the entry is posted once (post.go), looked
+// for by its request ID when an answer is lost, until it is there or ctx
+// ends.
 func (j *Journal) Write(ctx context.Context, e bot.Entry, m bot.Message) (string, error) {
-	_, ts, err := j.s.api.PostMessageContext(ctx, j.channel, append(msgOptions(m), slack.MsgOptionMetadata(encodeEntry(e)))...)
-	return ts, chatError(err)
+	opts := append(msgOptions(m), slack.MsgOptionMetadata(encodeEntry(e)))
+	since := j.s.now()
+	return j.s.once(ctx, "journal write", e.RequestID, true, func(ctx context.Context) (string, error) {
+		_, ts, err := j.s.poster.PostMessageContext(ctx, j.channel, opts...)
+		return ts, err
+	}, func(ctx context.Context) (string, error) {
+		entries, err := j.read(ctx, since.Add(-lookBack), 1)
+		for _, found := range entries {
+			if found.RequestID == e.RequestID {
+				return found.Ref, nil
+			}
+		}
+		return "", err
+	})
 }
 
-// Rewrite implements bot.Journal; it is retried hard, like a thread reply.
+// Rewrite implements bot.Journal: an update may be made twice, so it is
+// made again, whatever the failure, until it is done or ctx ends; a 429
+// waits out its Retry-After.
 func (j *Journal) Rewrite(ctx context.Context, e bot.Entry, m bot.Message) error {
-	_, _, _, err := j.s.trail.UpdateMessageContext(ctx, j.channel, e.Ref, append(msgOptions(m), slack.MsgOptionMetadata(encodeEntry(e)))...)
-	return chatError(err)
+	opts := append(msgOptions(m), slack.MsgOptionMetadata(encodeEntry(e)))
+	wait := retryInitial
+	for {
+		_, _, _, err := j.s.trail.UpdateMessageContext(ctx, j.channel, e.Ref, opts...)
+		refused := !lostAnswer(err) && rateLimited(err) == 0 // Slack's final no: message_not_found, say
+		if err == nil || refused || ctx.Err() != nil {
+			return chatError(err)
+		}
+		pause := max(wait, rateLimited(err))
+		if !sleep(ctx, pause) {
+			return chatError(err)
+		}
+		wait = min(2*wait, retryMax)
+	}
 }
 
 // Claim implements bot.Journal with a reaction: Slack adds it once, and
 // answers already_reacted to the same bot user on every other replica.
-//
-// A retried reactions.add whose first answer was lost also answers
-// already_reacted; that claimant then believes another one won, and the
-// entry keeps its mark without being handled. It shows in the audit
-// channel as the mark on an entry still open.
+// It is never made again blindly: a second reactions.add whose first
+// answer was lost would answer already_reacted, and its claimant would
+// believe another had won. A lost answer is an error: the claimant does
+// not act, the entry stays open, and its click or its sweep comes again.
 func (j *Journal) Claim(ctx context.Context, ref, mark string) (bool, error) {
-	err := j.s.api.AddReactionContext(ctx, mark, slack.NewRefToMessage(j.channel, ref))
+	err := j.s.poster.AddReactionContext(ctx, mark, slack.NewRefToMessage(j.channel, ref))
 	switch {
 	case err == nil:
 		return true, nil
@@ -90,16 +119,27 @@ func (j *Journal) Read(ctx context.Context, ref string) (bot.Entry, error) {
 	return bot.Entry{}, bot.ErrNotFound
 }
 
-// Since implements bot.Journal.
+// Since implements bot.Journal: the window from t, at most
+// maxHistoryPages calls.
 func (j *Journal) Since(ctx context.Context, t time.Time) ([]bot.Entry, error) {
+	entries, err := j.read(ctx, t, maxHistoryPages)
+	if err != nil {
+		return entries, fmt.Errorf("reading the journal in %s: %w", j.channel, err)
+	}
+	return entries, nil
+}
+
+// read returns the entries posted since t, newest first, reading at most
+// pages pages.
+func (j *Journal) read(ctx context.Context, t time.Time, pages int) ([]bot.Entry, error) {
 	params := &slack.GetConversationHistoryParameters{
-		ChannelID: j.channel, Oldest: strconv.FormatInt(t.Unix(), 10), Limit: historyPage, IncludeAllMetadata: true,
+		ChannelID: j.channel, Oldest: slackTS(t), Limit: historyPage, IncludeAllMetadata: true,
 	}
 	var out []bot.Entry
-	for range maxHistoryPages {
+	for page := range pages {
 		resp, err := j.s.api.GetConversationHistoryContext(ctx, params)
 		if err != nil {
-			return out, fmt.Errorf("reading the journal in %s: %w", j.channel, chatError(err))
+			return out, chatError(err)
 		}
 		for _, msg := range resp.Messages {
 			if e, ok := j.decode(msg); ok {
@@ -108,6 +148,9 @@ func (j *Journal) Since(ctx context.Context, t time.Time) ([]bot.Entry, error) {
 		}
 		if !resp.HasMore || resp.ResponseMetaData.NextCursor == "" {
 			return out, nil
+		}
+		if page == pages-1 {
+			j.s.log.Warn("the journal holds more than a sweep reads; the oldest open entries wait for the next", "channel", j.channel, "pages", pages)
 		}
 		params.Cursor = resp.ResponseMetaData.NextCursor
 	}
@@ -178,6 +221,9 @@ func encodeEntry(e bot.Entry) slack.SlackMetadata {
 	if e.Reason != "" {
 		p["reason"] = e.Reason
 	}
+	if e.Trail != "" {
+		p["trail"] = string(e.Trail)
+	}
 	return slack.SlackMetadata{EventType: eventType, EventPayload: p}
 }
 
@@ -232,6 +278,7 @@ func decodeEntry(p map[string]any) (bot.Entry, error) {
 		Started:   time.Unix(num("started"), 0),
 		Took:      time.Duration(num("took_ms")) * time.Millisecond,
 		Reason:    str("reason"),
+		Trail:     bot.Trail(str("trail")),
 	}
 	if exp := num("expires"); exp > 0 {
 		e.Expires = time.Unix(exp, 0)

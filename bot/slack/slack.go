@@ -6,11 +6,13 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -39,10 +41,12 @@ type Options struct {
 type Slack struct {
 	// api makes the calls a person waits on, which give up after a few
 	// retries; trail makes the calls that complete the trail of a decision
-	// already made (thread replies, updates, reactions), which are retried
-	// on 5xx too, until their context ends.
+	// already made and may be made twice (updates, reactions), retried on
+	// 5xx too; poster makes the calls that must happen once (posts,
+	// claims), retried only when Slack says it did not do them (post.go).
 	api     *slack.Client
 	trail   *slack.Client
+	poster  *slack.Client
 	http    *http.Client
 	log     *slog.Logger
 	metrics *Metrics
@@ -117,9 +121,15 @@ func New(o Options) *Slack {
 	persistent.BackoffJitter = 250 * time.Millisecond
 	persistent.Handlers = append(slack.AllBuiltinRetryHandlers(persistent), slack.NewServerErrorRetryHandler(persistent))
 
+	// Only what Slack certainly did not do is made again blindly: a 429,
+	// or a connection it refused.
+	once := retry
+	once.Handlers = []slack.RetryHandler{slack.NewRateLimitErrorRetryHandler(once), refusedRetryHandler{}}
+
 	s := &Slack{
 		api:      client(retry),
 		trail:    client(persistent),
+		poster:   client(once),
 		http:     o.HTTPClient,
 		log:      o.Log,
 		metrics:  o.Metrics,
@@ -134,6 +144,17 @@ func New(o Options) *Slack {
 	}
 	s.beat()
 	return s
+}
+
+// refusedRetryHandler makes a call again when its connection was refused:
+// the call never reached Slack.
+type refusedRetryHandler struct{}
+
+func (refusedRetryHandler) ShouldRetry(state *slack.RetryState, _ *http.Request, resp *http.Response, err error) (bool, time.Duration) {
+	if resp != nil || !errors.Is(err, syscall.ECONNREFUSED) || state.Attempt >= state.MaxRetries {
+		return false, 0
+	}
+	return true, state.Backoff.Duration()
 }
 
 // AuthTest checks the bot token and says which bot and team it belongs to.

@@ -39,9 +39,12 @@ const (
 	maxAck = 20 << 10
 	// ackTimeout bounds writing an ack: acks never wait for a connection.
 	ackTimeout = time.Second
-	// pingTimeout: Slack pings every few seconds; a connection without a
-	// ping this long is dead, and is reopened.
-	pingTimeout      = 30 * time.Second
+	// pingEvery: the bot pings Slack this often, and Slack's pong, like
+	// its own pings and its frames, says the connection lives. After
+	// silenceLimit without a word from Slack, the connection is dead: the
+	// bot is not ready, and reopens it.
+	pingEvery        = 5 * time.Second
+	silenceLimit     = 15 * time.Second
 	handshakeTimeout = 10 * time.Second
 	// writeBuffer keeps every ack in one frame: Slack does not reassemble
 	// continuation frames (slack-go's finding).
@@ -202,40 +205,44 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 	defer stop()
 
 	var pingless atomic.Bool
-	pinged := make(chan struct{}, 1)
+	var heardAt atomic.Int64 // when Slack last said anything, unix nanoseconds
+	heard := func() { heardAt.Store(s.now().UnixNano()) }
+	heard()
 	ws.SetPingHandler(func(data string) error {
 		s.beat()
-		select {
-		case pinged <- struct{}{}:
-		default:
-		}
+		heard()
 		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(ackTimeout))
 		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 			s.log.Debug("could not answer Slack's ping", "error", err)
 		}
 		return nil
 	})
+	ws.SetPongHandler(func(string) error { heard(); return nil })
 	// The connection lives as long as both its reader and its ping watch:
 	// the reader's end stops the watch, and the watch closes a connection
-	// Slack stopped pinging, which ends the reader.
+	// that went silent, which ends the reader.
 	g, watch := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		reason = s.read(ctx, ws, c, b, work, &pingless)
+		reason = s.read(ctx, ws, c, b, work, &pingless, heard)
 		return errConnectionEnded
 	})
 	g.Go(func() error {
-		t := time.NewTimer(pingTimeout)
+		t := time.NewTicker(pingEvery)
 		defer t.Stop()
 		for {
 			select {
 			case <-watch.Done():
 				return nil
-			case <-pinged:
-				t.Reset(pingTimeout)
 			case <-t.C:
+			}
+			if s.now().Sub(time.Unix(0, heardAt.Load())) > silenceLimit {
 				pingless.Store(true)
+				s.setReady(false)
 				_ = ws.Close()
 				return nil
+			}
+			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(ackTimeout)); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+				s.log.Debug("could not ping Slack", "error", err)
 			}
 		}
 	})
@@ -248,10 +255,11 @@ var errConnectionEnded = errors.New("the connection ended")
 
 // read reads envelopes from ws and dispatches them, until it ends, and
 // says why it ended.
-func (s *Slack) read(ctx context.Context, ws *websocket.Conn, c *socket, b *bot.Bot, work context.Context, pingless *atomic.Bool) (reason string) {
+func (s *Slack) read(ctx context.Context, ws *websocket.Conn, c *socket, b *bot.Bot, work context.Context, pingless *atomic.Bool, heard func()) (reason string) {
 	for {
 		_, data, err := ws.ReadMessage()
 		s.beat()
+		heard()
 		switch {
 		case ctx.Err() != nil:
 			return endShutdown
@@ -303,7 +311,7 @@ func (s *Slack) disconnected(ctx context.Context, reason string) {
 	case endFrameLimit:
 		s.log.Warn("dropped a frame from Slack larger than 1 MiB, and its connection; reconnecting", "reason", reason)
 	case endPingless:
-		s.log.Warn("Slack stopped pinging this connection; reconnecting", "reason", reason, "after", pingTimeout)
+		s.log.Warn("the Slack connection went silent: no frame, ping or pong; reconnecting", "reason", reason, "after", silenceLimit)
 	case endLost:
 		s.log.Warn("lost the Slack connection; reconnecting", "reason", reason)
 	default:

@@ -15,6 +15,7 @@
 //     go run ./cmd/bench -naive   # also the ack-after-work variant
 //     go run ./cmd/bench -floor   # what one bare HTTP round trip costs here
 //     go run ./cmd/bench -rate 300 -idle 0 -saturation=false -runs 1
+//     go run ./cmd/bench -flood 20000   # a crowd of refused users
 //
 // It never fails on a missed goal; it fails only when the bot misbehaves
 // (a command without an ack or a complete trail).
@@ -75,6 +76,8 @@ func main() {
 		o.env = append(o.env, kv)
 		return nil
 	})
+	prebuilt := flag.String("bin", "", "with -flood: measure this sessionbot binary instead of building one (to compare builds)")
+	floodN := flag.Int("flood", 0, "measure only a crowd of this many refused users, each a different one (see flood.go)")
 	floorOnly := flag.Bool("floor", false, "measure only what one bare HTTP round trip costs a client process here (see floor.go)")
 	floorTrips := flag.Int("floor-trips", 0, "rounds of round trips per case of -floor (0: 10 s of them, and at least 200)")
 	flag.Parse()
@@ -92,6 +95,13 @@ func main() {
 	case o.slow <= 0:
 		fmt.Fprintln(os.Stderr, "bench: -iproyal-delay must be more than 0: the instant loads are the 0")
 		os.Exit(2)
+	}
+	if *floodN > 0 {
+		if err := floodRun(o, *floodN, *prebuilt); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	for _, f := range strings.Split(*rates, ",") {
 		if f = strings.TrimSpace(f); f == "" {
@@ -159,6 +169,23 @@ func run(o options) error {
 	}
 	report(results, naive, o)
 	return nil
+}
+
+// floodRun builds the bot and measures a crowd of n refused users.
+func floodRun(o options, n int, bin string) error {
+	if bin != "" {
+		return flood(bin, o, n)
+	}
+	dir, err := os.MkdirTemp("", "sessionbot-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin = filepath.Join(dir, "sessionbot")
+	if err := build(bin, "./cmd/sessionbot"); err != nil {
+		return err
+	}
+	return flood(bin, o, n)
 }
 
 // build compiles pkg as the Dockerfile does: static, trimmed, stripped.

@@ -145,8 +145,9 @@ func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
 	if len(posted) != 1 {
 		t.Fatalf("%d messages in the audit channel for one request, want 1: %+v", len(posted), posted)
 	}
-	if first := entryOf(posted[0].Metadata); first["state"] != "started" || first["thread_ts"] != parent.TS {
-		t.Errorf("the journal entry was first written as %v", first)
+	// Written ahead: before the announcement, which it then names.
+	if first := entryOf(posted[0].Metadata); first["state"] != "announcing" || first["thread_ts"] != "" || !tsBefore(posted[0].TS, parent.TS) {
+		t.Errorf("the journal entry was first written as %v, at %s, with the announcement at %s", first, posted[0].TS, parent.TS)
 	}
 
 	took := regexp.MustCompile(`in (\d+ ms)\.`).FindStringSubmatch(reply.Text)
@@ -566,4 +567,12 @@ func nextIndex(s string, c byte, after int) int {
 		return -1
 	}
 	return after + 1 + i
+}
+
+// tsBefore compares two Slack timestamps, "seconds.micros" of the same width.
+func tsBefore(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }

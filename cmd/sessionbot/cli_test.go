@@ -274,7 +274,7 @@ func TestResetCommandJournals(t *testing.T) {
 	if len(posted) != 1 {
 		t.Fatalf("%d audit messages, want 1", len(posted))
 	}
-	if first := entryOf(sl.Messages()[0].Metadata); first["state"] != "started" || first["source"] != "cli" {
+	if first := entryOf(sl.Messages()[0].Metadata); first["state"] != "announcing" || first["source"] != "cli" {
 		t.Errorf("the journal entry was first written as %v", first)
 	}
 	msg, entry := journalEntryIn(t, sl, id, "reset")

@@ -100,7 +100,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		ConfirmTTL:         cfg.ConfirmTTL,
 		ConfirmKey:         cfg.confirmKey(),
 		RateLimitPerMinute: cfg.RateLimit,
-		Count:              metrics.count,
+		Observe:            bot.Observer{Outcome: metrics.count},
 		Log:                log,
 	}, bot.NewAuthorizer(bot.Policy{
 		Users: cfg.AllowedUsers, Groups: cfg.AllowedUsergroups, Channels: cfg.AllowedChannels,
