@@ -3,9 +3,12 @@ package bot
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/sessionbot/sessionbot/bot/policy"
 )
 
 // GroupCacheTTL is how long a user group's member list is trusted.
@@ -18,13 +21,6 @@ const groupLookupTimeout = 10 * time.Second
 // maxCachedGroups bounds the groups whose members are kept.
 const maxCachedGroups = 1000
 
-// Policy says who may reset sessions, and where.
-type Policy struct {
-	Users    []string // Slack user IDs
-	Groups   []string // user group IDs whose members are allowed
-	Channels []string // if set, the only channels the command works in
-}
-
 // DenialReason says why a requester was refused.
 type DenialReason string
 
@@ -33,83 +29,119 @@ const (
 	DeniedChannel     DenialReason = "channel_not_allowed"
 	DeniedUser        DenialReason = "user_not_allowed"
 	DeniedGroupLookup DenialReason = "group_lookup_failed"
+	DeniedTargets     DenialReason = "targets_not_allowed" // allowed here, but not every target
 )
 
-// Authorizer decides whether a requester may reset sessions. It fails
-// closed: when a group's members cannot be listed, that group allows nobody.
+// Authorizer decides, by its policy, whether a requester may reset, and
+// which sub-users. It fails closed: when a group's members cannot be
+// listed, that group allows nobody. Its policy can be replaced while it
+// runs (a policy file reloaded), atomically, between requests.
 type Authorizer struct {
-	policy  Policy
+	policy  atomic.Pointer[policy.Policy]
 	groups  GroupLister
 	members *cache[string, map[string]bool]
 	lookups singleflight.Group // one lookup per group at a time, however many ask
 }
 
-// NewAuthorizer returns an Authorizer; groups may be nil when no lister exists.
-func NewAuthorizer(p Policy, groups GroupLister, now func() time.Time) *Authorizer {
+// NewAuthorizer returns an Authorizer of p; groups may be nil when no
+// lister exists (the shell), and then groups allow nobody.
+func NewAuthorizer(p *policy.Policy, groups GroupLister, now func() time.Time) *Authorizer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authorizer{policy: p, groups: groups, members: newCache[string, map[string]bool](maxCachedGroups, now)}
+	a := &Authorizer{groups: groups, members: newCache[string, map[string]bool](maxCachedGroups, now)}
+	a.policy.Store(p)
+	return a
 }
 
-// Policy returns the rules the Authorizer enforces.
-func (a *Authorizer) Policy() Policy { return a.policy }
+// Policy returns the policy the Authorizer enforces now.
+func (a *Authorizer) Policy() *policy.Policy { return a.policy.Load() }
 
-// Authorize returns "" when user may reset sessions from channel, and the
-// reason for refusing otherwise. lookupErr is the group lookup failure, if
-// one decided the answer; it is for the log, not for the user. An empty
-// channel is a request with no channel yet (the App Home, a form before its
-// channel is picked): only the user is checked, and the channel is when
-// one is chosen.
+// SetPolicy replaces the policy, for every request from now on.
+func (a *Authorizer) SetPolicy(p *policy.Policy) { a.policy.Store(p) }
+
+// Authorize returns "" when user may reset some sub-user from channel, and
+// the reason for refusing otherwise. lookupErr is the group lookup failure,
+// if one decided the answer; it is for the log, not for the user. An empty
+// channel is a request with no channel yet (the App Home, a form before
+// its channel is picked): any channel will do.
 func (a *Authorizer) Authorize(ctx context.Context, user, channel string) (reason DenialReason, lookupErr error) {
-	if !a.channelAllowed(channel) {
-		return DeniedChannel, nil
-	}
-	if slices.Contains(a.policy.Users, user) {
-		return "", nil
-	}
-	for _, g := range a.policy.Groups {
-		members, err := a.groupMembers(ctx, g)
-		if err != nil {
-			lookupErr = err
-			continue
-		}
-		if members[user] {
-			return "", nil
-		}
-	}
-	if lookupErr != nil {
-		return DeniedGroupLookup, lookupErr
-	}
-	return DeniedUser, nil
+	member, failed := a.member(ctx, user)
+	return a.decide(a.Policy(), user, channel, member, failed)
 }
 
 // Decided is Authorize from memory alone: known is false when the answer
 // needs a group's members that are not cached. It lets a refusal be given
 // before the request costs anything.
 func (a *Authorizer) Decided(user, channel string) (reason DenialReason, known bool) {
-	if !a.channelAllowed(channel) {
-		return DeniedChannel, true
-	}
-	if slices.Contains(a.policy.Users, user) {
-		return "", true
-	}
-	for _, g := range a.policy.Groups {
+	known = true
+	member := func(g string) bool {
 		members, ok := a.members.Get(g)
-		if !ok {
-			return "", false
-		}
-		if members[user] {
-			return "", true
-		}
+		known = known && ok
+		return members[user]
 	}
-	return DeniedUser, true
+	reason, _ = a.decide(a.Policy(), user, channel, member, func() error { return nil })
+	if reason != "" && !known {
+		return "", false // a group not cached may allow them
+	}
+	return reason, true
 }
 
-// channelAllowed says whether the policy allows channel; no channel is not
-// refused here.
-func (a *Authorizer) channelAllowed(channel string) bool {
-	return channel == "" || len(a.policy.Channels) == 0 || slices.Contains(a.policy.Channels, channel)
+func (a *Authorizer) decide(p *policy.Policy, user, channel string, member func(string) bool, failed func() error) (DenialReason, error) {
+	if p.FromEnvironment() {
+		// ALLOWED_CHANNELS holds for everyone, allowed or not.
+		if g := p.Grants[0]; channel != "" && len(g.Channels) > 0 && !slices.Contains(g.Channels, channel) {
+			return DeniedChannel, nil
+		}
+	}
+	req := policy.Requester{User: user, Channel: channel, Member: member}
+	if !p.Scope(req).Empty() {
+		return "", nil
+	}
+	if channel != "" {
+		req.Channel = ""
+		if !p.Scope(req).Empty() {
+			return DeniedChannel, nil // they may, but not here
+		}
+	}
+	if err := failed(); err != nil {
+		return DeniedGroupLookup, err
+	}
+	return DeniedUser, nil
+}
+
+// Scope is what user may reset in channel (anywhere, when it is empty).
+func (a *Authorizer) Scope(ctx context.Context, user, channel string) policy.Scope {
+	member, _ := a.member(ctx, user)
+	return a.Policy().Scope(policy.Requester{User: user, Channel: channel, Member: member})
+}
+
+// Decide is the policy's decision on user's targets in channel.
+func (a *Authorizer) Decide(ctx context.Context, user, channel string, targets []policy.Target) (policy.Decision, error) {
+	member, failed := a.member(ctx, user)
+	d := a.Policy().Decide(policy.Requester{User: user, Channel: channel, Member: member}, targets)
+	return d, failed()
+}
+
+// member is user's membership test, for one decision: each group looked
+// up once, from the cache when it can be. failed returns a lookup that
+// failed, if one did.
+func (a *Authorizer) member(ctx context.Context, user string) (member func(group string) bool, failed func() error) {
+	var lookupErr error
+	known := map[string]bool{}
+	return func(group string) bool {
+			if in, ok := known[group]; ok {
+				return in
+			}
+			members, err := a.groupMembers(ctx, group)
+			if err != nil {
+				lookupErr = err
+			}
+			known[group] = members[user]
+			return known[group]
+		}, func() error {
+			return lookupErr
+		}
 }
 
 // groupMembers is a group's members, from the cache or from one lookup

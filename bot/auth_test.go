@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -31,20 +32,20 @@ func TestAuthorize(t *testing.T) {
 	groups := &fakeGroups{members: map[string][]string{"S0OPS": {"U0GROUPIE"}}}
 	tests := []struct {
 		name          string
-		policy        Policy
+		policy        *policy.Policy
 		groupErr      error
 		user, channel string
 		want          DenialReason
 	}{
-		{"listed user", Policy{Users: []string{"U0A"}}, nil, "U0A", "C1", ""},
-		{"unlisted user", Policy{Users: []string{"U0A"}}, nil, "U0B", "C1", DeniedUser},
-		{"group member", Policy{Groups: []string{"S0OPS"}}, nil, "U0GROUPIE", "C1", ""},
-		{"not a group member", Policy{Groups: []string{"S0OPS"}}, nil, "U0B", "C1", DeniedUser},
-		{"lookup fails: deny", Policy{Groups: []string{"S0OPS"}}, errors.New("slack down"), "U0GROUPIE", "C1", DeniedGroupLookup},
-		{"lookup fails but the user is listed", Policy{Users: []string{"U0A"}, Groups: []string{"S0OPS"}}, errors.New("slack down"), "U0A", "C1", ""},
-		{"allowed channel", Policy{Users: []string{"U0A"}, Channels: []string{"C1"}}, nil, "U0A", "C1", ""},
-		{"other channel", Policy{Users: []string{"U0A"}, Channels: []string{"C1"}}, nil, "U0A", "C2", DeniedChannel},
-		{"empty policy allows nobody", Policy{}, nil, "U0A", "C1", DeniedUser},
+		{"listed user", policy.Everything([]string{"U0A"}, nil, nil), nil, "U0A", "C1", ""},
+		{"unlisted user", policy.Everything([]string{"U0A"}, nil, nil), nil, "U0B", "C1", DeniedUser},
+		{"group member", policy.Everything(nil, []string{"S0OPS"}, nil), nil, "U0GROUPIE", "C1", ""},
+		{"not a group member", policy.Everything(nil, []string{"S0OPS"}, nil), nil, "U0B", "C1", DeniedUser},
+		{"lookup fails: deny", policy.Everything(nil, []string{"S0OPS"}, nil), errors.New("slack down"), "U0GROUPIE", "C1", DeniedGroupLookup},
+		{"lookup fails but the user is listed", policy.Everything([]string{"U0A"}, []string{"S0OPS"}, nil), errors.New("slack down"), "U0A", "C1", ""},
+		{"allowed channel", policy.Everything([]string{"U0A"}, nil, []string{"C1"}), nil, "U0A", "C1", ""},
+		{"other channel", policy.Everything([]string{"U0A"}, nil, []string{"C1"}), nil, "U0A", "C2", DeniedChannel},
+		{"empty policy allows nobody", policy.Everything(nil, nil, nil), nil, "U0A", "C1", DeniedUser},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,7 +65,7 @@ func TestAuthorize(t *testing.T) {
 func TestGroupMembershipIsCachedForAMinute(t *testing.T) {
 	groups := &fakeGroups{members: map[string][]string{"S0OPS": {"U0A"}}}
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	a := NewAuthorizer(Policy{Groups: []string{"S0OPS"}}, groups, func() time.Time { return now })
+	a := NewAuthorizer(policy.Everything(nil, []string{"S0OPS"}, nil), groups, func() time.Time { return now })
 	check := func(user string, want DenialReason, wantCalls int) {
 		t.Helper()
 		if got, _ := a.Authorize(context.Background(), user, "C1"); got != want {
@@ -91,7 +92,7 @@ func TestGroupMembershipIsCachedForAMinute(t *testing.T) {
 }
 
 func TestNoGroupListerDeniesGroupMembers(t *testing.T) {
-	a := NewAuthorizer(Policy{Groups: []string{"S0OPS"}}, nil, nil)
+	a := NewAuthorizer(policy.Everything(nil, []string{"S0OPS"}, nil), nil, nil)
 	if got, _ := a.Authorize(context.Background(), "U0A", "C1"); got != DeniedGroupLookup {
 		t.Fatalf("Authorize = %q", got)
 	}
@@ -100,7 +101,7 @@ func TestNoGroupListerDeniesGroupMembers(t *testing.T) {
 // Decided answers from memory, or says it cannot.
 func TestDecidedNeedsNoLookup(t *testing.T) {
 	groups := &fakeGroups{members: map[string][]string{"S0OPS": {"U0GROUPIE"}}}
-	a := NewAuthorizer(Policy{Users: []string{"U0A"}, Groups: []string{"S0OPS"}, Channels: []string{"C1"}}, groups, nil)
+	a := NewAuthorizer(policy.Everything([]string{"U0A"}, []string{"S0OPS"}, []string{"C1"}), groups, nil)
 	for _, tt := range []struct {
 		user, channel string
 		reason        DenialReason
@@ -131,7 +132,7 @@ func TestDecidedNeedsNoLookup(t *testing.T) {
 func TestConcurrentLookupsOfAGroupAreOne(t *testing.T) {
 	release := make(chan struct{})
 	groups := &slowGroups{release: release}
-	a := NewAuthorizer(Policy{Groups: []string{"S0OPS"}}, groups, nil)
+	a := NewAuthorizer(policy.Everything(nil, []string{"S0OPS"}, nil), groups, nil)
 	var wg sync.WaitGroup
 	for range 50 {
 		wg.Go(func() { _, _ = a.Authorize(context.Background(), "U0B", "C1") })
@@ -170,7 +171,7 @@ func (g *slowGroups) GroupMembers(ctx context.Context, _ string) ([]string, erro
 // own, not the first caller's.
 func TestAGroupLookupOutlivesItsFirstCaller(t *testing.T) {
 	groups := &slowGroups{release: make(chan struct{})}
-	a := NewAuthorizer(Policy{Groups: []string{"S0OPS"}}, groups, nil)
+	a := NewAuthorizer(policy.Everything(nil, []string{"S0OPS"}, nil), groups, nil)
 	first, giveUp := context.WithCancel(context.Background())
 	firstDone := make(chan DenialReason, 1)
 	go func() { r, _ := a.Authorize(first, "U0A", "C1"); firstDone <- r }()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"strings"
 	"testing"
 	"time"
@@ -81,12 +82,15 @@ func (nopIPRoyal) SearchSubusers(context.Context, string, int) ([]iproyal.Subuse
 	return nil, 0, nil
 }
 func (nopIPRoyal) ResetSessions(context.Context, []string) error { return nil }
-func (nopIPRoyal) Me(context.Context) (iproyal.Account, error)   { return iproyal.Account{}, nil }
+func (nopIPRoyal) Subuser(context.Context, string) (iproyal.Subuser, error) {
+	return iproyal.Subuser{}, iproyal.ErrNotFound
+}
+func (nopIPRoyal) Me(context.Context) (iproyal.Account, error) { return iproyal.Account{}, nil }
 
 // BenchmarkHandle is one accepted command through the core, without I/O:
 // parse, authorize, render three messages, log one line.
 func BenchmarkHandle(b *testing.B) {
-	bot := New(Config{Now: time.Now}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, nopChat{})
+	bot := New(Config{Now: time.Now}, NewAuthorizer(policy.Everything([]string{"U1"}, nil, nil), nil, nil), nopIPRoyal{}, nopChat{})
 	req := Request{Via: ViaSlash, User: "U1", Channel: "C1", Text: benchText(2)}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -35,14 +35,22 @@ func (b *Bot) command(r *request) {
 		r.cmd = parseCommand(r.Text)
 	}
 	c := r.cmd
-	if c.verb == verbHelp {
+	command := r.prefix(b.cfg.Command)
+	switch c.verb {
+	case verbHelp:
 		r.answer(OutcomeHelp, b.help(r), nil)
+		return
+	case verbCan:
+		if len(c.extra) > 0 {
+			r.answer(OutcomeInvalid, keywordAloneMessage(command, "can", len(c.extra)), nil)
+			return
+		}
+		b.can(r) // anyone may ask what they may do
 		return
 	}
 	if !b.authorize(r) {
 		return
 	}
-	command := r.prefix(b.cfg.Command)
 	switch c.verb {
 	case verbStatus:
 		if len(c.extra) > 0 {
@@ -105,10 +113,19 @@ func (b *Bot) find(r *request, text string) {
 		r.answer(OutcomeDryRun, message(fmt.Sprintf(sayDryRunNoIPRoyal, sayNoSearchOffline), ""), nil)
 		return
 	}
-	subs, total, err := b.iproyal.SearchSubusers(r.work, text, maxFound)
+	limit := maxFound
+	if !b.auth.Policy().FromEnvironment() {
+		limit = maxOptions // some may be another team's: look further
+	}
+	subs, total, err := b.iproyal.SearchSubusers(r.work, text, limit)
 	if err != nil {
 		r.fail(OutcomeFindFailed, err, findFailedMessage(r.id, r.cause(err)), nil)
 		return
+	}
+	if limit != maxFound {
+		mine := b.scopeFilter(r.check, r.User, subs)
+		total = len(mine) // what this search saw of theirs; never a count of the others'
+		subs = mine[:min(len(mine), maxFound)]
 	}
 	r.answer(OutcomeFound, findMessage(r.prefix(b.cfg.Command), text, subs, total), nil)
 }

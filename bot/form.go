@@ -63,6 +63,10 @@ func (b *Bot) Suggest(ctx context.Context, user, channel, text string) (opts []O
 		what, _ := describe(err, OpFind)
 		return nil, PlainText(what) + sayPickRetry
 	}
+	if !b.auth.Policy().FromEnvironment() {
+		subs = b.scopeFilter(ctx, user, subs) // only theirs, and never how many others there are
+		total = len(subs)
+	}
 	if len(subs) == 0 {
 		return nil, sayPickNone
 	}

@@ -90,7 +90,16 @@ func (b *Bot) Home(ctx context.Context, user string) Home {
 		reason, _ = b.auth.Authorize(ctx, user, "")
 	}
 	h.Allowed = reason == ""
-	h.Access, h.Ways, h.Button = homeAccess(h.Allowed, deniedReason(reason, b.auth.Policy()), b.auth.Policy().Channels), homeWays(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove), sayHomeButton
+	p := b.auth.Policy()
+	h.Ways, h.Button = homeWays(b.cfg.Command, b.cfg.MaxTargets, b.cfg.ConfirmAbove), sayHomeButton
+	switch {
+	case !h.Allowed:
+		h.Access = fmt.Sprintf(sayHomeRefused, escape(deniedReason(reason, p)))
+	case p.FromEnvironment():
+		h.Access = homeAccess(p.Grants[0].Channels)
+	default:
+		h.Access = fmt.Sprintf(sayHomeGrants, grantsText(b.auth.Scope(ctx, user, "")))
+	}
 	if !h.Allowed || b.cfg.DryRun || b.acct == nil {
 		return h
 	}
@@ -104,11 +113,8 @@ func (b *Bot) Home(ctx context.Context, user string) Home {
 	return h
 }
 
-// homeAccess says whether a user may reset, and where, or why not.
-func homeAccess(allowed bool, reason string, channels []string) string {
-	if !allowed {
-		return fmt.Sprintf(sayHomeRefused, escape(reason))
-	}
+// homeAccess says that a user may reset, and where (ALLOWED_CHANNELS).
+func homeAccess(channels []string) string {
 	where := ""
 	if len(channels) > 0 {
 		refs := make([]string, len(channels))

@@ -66,6 +66,7 @@ type Entry struct {
 	Took      time.Duration // the reset's own time, as the thread says it
 	Reason    string        // failures and refusals, in words
 	Trail     Trail         // a final entry: whether its channel shows it yet
+	Grants    []string      // the policy's grants the targets were attributed to
 }
 
 // ErrNotFound says a journal entry does not exist (any more).
@@ -120,6 +121,9 @@ func auditMessage(e Entry, link string) Message {
 	}
 	if e.Source == SourceCLI {
 		footer += sayAuditFromCLI
+	}
+	if len(e.Grants) > 0 {
+		footer += fmt.Sprintf(sayAuditGrants, escape(strings.Join(e.Grants, ", ")))
 	}
 	return message(head+"\n"+targetList(e.Targets, rest), footer)
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"slices"
 	"strings"
 	"sync"
@@ -134,7 +135,7 @@ func TestSweepMarksOrphansOnceAndExpiresConfirmations(t *testing.T) {
 	for range 2 { // two replicas sweep the same journal at once
 		c := &recChat{}
 		chats = append(chats, c)
-		bots = append(bots, New(Config{Journal: j, CommandTimeout: timeout, Now: func() time.Time { return now }}, NewAuthorizer(Policy{}, nil, nil), nil, c))
+		bots = append(bots, New(Config{Journal: j, CommandTimeout: timeout, Now: func() time.Time { return now }}, NewAuthorizer(policy.Everything(nil, nil, nil), nil, nil), nil, c))
 	}
 	var wg sync.WaitGroup
 	nexts := make([]time.Time, 2)
@@ -174,7 +175,7 @@ func TestSweepMarksOrphansOnceAndExpiresConfirmations(t *testing.T) {
 
 func TestDenialsAreMirroredOncePerWindow(t *testing.T) {
 	c := &recChat{}
-	b := New(Config{AuditChannel: "C0AUDIT"}, NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), nil, c)
+	b := New(Config{AuditChannel: "C0AUDIT"}, NewAuthorizer(policy.Everything([]string{"U0ALICE"}, nil, nil), nil, nil), nil, c)
 	b.denials.window = 50 * time.Millisecond
 	for range 12 {
 		b.denials.mirror("a1b2c3d4", "U0BOB", "C1", DeniedUser)
@@ -245,7 +246,7 @@ func TestTheOutcomeIsJournalledThenShownInOneRoundTrip(t *testing.T) {
 	c := &barrierChat{arrived: make(chan string, 3), release: make(chan struct{}), want: 3, j: j}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	b := New(Config{Journal: j}, NewAuthorizer(Policy{Users: []string{"U1"}}, nil, nil), nopIPRoyal{}, c)
+	b := New(Config{Journal: j}, NewAuthorizer(policy.Everything([]string{"U1"}, nil, nil), nil, nil), nopIPRoyal{}, c)
 	b.Handle(ctx, Request{Via: ViaSlash, User: "U1", Channel: "C1", Text: hashA})
 	if ctx.Err() != nil {
 		t.Fatalf("the trail's calls were made one after another: only %d of 3 before the first gave up", len(c.arrived))

@@ -22,12 +22,37 @@ const maxCachedUsernames = 20000
 // minute's commands cost IPRoyal nothing. Misses are never kept, so a
 // sub-user made a moment ago is found.
 type cachedFinder struct {
-	next SubuserFinder
-	seen *cache[string, iproyal.Subuser]
+	next   SubuserFinder
+	seen   *cache[string, iproyal.Subuser] // by username
+	byHash *cache[string, iproyal.Subuser]
 }
 
 func newCachedFinder(next SubuserFinder, now func() time.Time) *cachedFinder {
-	return &cachedFinder{next: next, seen: newCache[string, iproyal.Subuser](maxCachedUsernames, now)}
+	return &cachedFinder{next: next,
+		seen:   newCache[string, iproyal.Subuser](maxCachedUsernames, now),
+		byHash: newCache[string, iproyal.Subuser](maxCachedUsernames, now),
+	}
+}
+
+// Subuser implements SubuserFinder: the sub-user of a hash, seen in the
+// last usernameTTL by any lookup, or asked of next.
+func (c *cachedFinder) Subuser(ctx context.Context, hash string) (iproyal.Subuser, error) {
+	if s, ok := c.byHash.Get(hash); ok {
+		return s, nil
+	}
+	s, err := c.next.Subuser(ctx, hash)
+	if err != nil {
+		return s, err
+	}
+	c.keep(s)
+	return s, nil
+}
+
+// keep remembers a sub-user seen, by its username and its hash.
+func (c *cachedFinder) keep(s iproyal.Subuser) {
+	expires := c.seen.now().Add(usernameTTL)
+	c.seen.Put(s.Username, s, expires)
+	c.byHash.Put(s.Hash, s, expires)
 }
 
 // FindSubusers implements SubuserFinder.
@@ -52,12 +77,11 @@ func (c *cachedFinder) FindSubusers(ctx context.Context, usernames []string) (ip
 		l.Found[u] = s
 	}
 	l.Suggestions = got.Suggestions
-	expires := c.seen.now().Add(usernameTTL)
 	for _, s := range got.Found {
-		c.seen.Put(s.Username, s, expires)
+		c.keep(s)
 	}
 	for _, s := range got.Seen {
-		c.seen.Put(s.Username, s, expires)
+		c.keep(s)
 	}
 	return l, nil
 }

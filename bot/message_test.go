@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // with -update after a deliberate change, and review the diff.
 func TestGoldenMessages(t *testing.T) {
 	targets := []Target{{Hash: "01H7YCG0R9GYY1YCPS2S4QA6WB"}, {Hash: "01HQ5K3P97DY8EX9Y90YT1K6XA", Username: "scraper-eu"}}
-	policy := Policy{Users: []string{"U0ALICE"}, Groups: []string{"S0OPS"}, Channels: []string{"C0OPS"}}
+	allowed := policy.Everything([]string{"U0ALICE"}, []string{"S0OPS"}, []string{"C0OPS"})
 	started := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	entry := func(state State, reason string) Entry {
 		return Entry{Ref: "1764158400.000002", RequestID: "a1b2c3d4", State: state, Source: SourceSlack, User: "U0ALICE",
@@ -48,9 +49,9 @@ func TestGoldenMessages(t *testing.T) {
 	tests := map[string]Message{
 		"help":                  HelpMessage("/reset-sessions", "/reset-sessions", true, 100, 10),
 		"help_mention":          HelpMessage("@sessionbot reset", "/reset-sessions", true, 100, 0),
-		"denied_user":           deniedMessage(DeniedUser, policy),
-		"denied_channel":        deniedMessage(DeniedChannel, policy),
-		"denied_group_lookup":   deniedMessage(DeniedGroupLookup, policy),
+		"denied_user":           deniedMessage(DeniedUser, allowed),
+		"denied_channel":        deniedMessage(DeniedChannel, allowed),
+		"denied_group_lookup":   deniedMessage(DeniedGroupLookup, allowed),
 		"bad_targets":           badTargetsMessage([]BadTarget{{Input: "&lt;!channel&gt;", Reason: "not a hash"}, {Input: "ghost", Reason: "no such sub-user"}}),
 		"too_many":              tooManyMessage(101, 100),
 		"lookup_failed":         lookupFailedMessage("a1b2c3d4", &iproyal.APIError{StatusCode: 503, Message: "down"}),
@@ -73,8 +74,8 @@ func TestGoldenMessages(t *testing.T) {
 		"orphan":                orphanMessage("a1b2c3d4", "U0ALICE"),
 		"not_run":               notRunMessage("a1b2c3d4", "U0ALICE", notRunReason(true)),
 		"dry_run":               dryRunMessage("a1b2c3d4", 2),
-		"audit_denied":          auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 1),
-		"audit_denied_counted":  auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, Policy{Users: []string{"U0ALICE"}}), 12),
+		"audit_denied":          auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, policy.Everything([]string{"U0ALICE"}, nil, nil)), 1),
+		"audit_denied_counted":  auditDeniedMessage("U0BOB", "C0GENERAL", deniedReason(DeniedUser, policy.Everything([]string{"U0ALICE"}, nil, nil)), 12),
 		"audit_awaiting":        audit(entry(StateAwaiting, "")),
 		"audit_started":         audit(entry(StateStarted, "")),
 		"audit_reset":           audit(entry(StateReset, "")),

@@ -16,6 +16,7 @@ const (
 	verbHelp   verb = "help"
 	verbStatus verb = "status"
 	verbFind   verb = "find"
+	verbCan    verb = "can"
 )
 
 // command is a command's text, parsed.
@@ -90,6 +91,9 @@ func parseCommand(text string) command {
 		return c
 	case strings.EqualFold(first.text, string(verbStatus)):
 		c.verb, c.extra = verbStatus, words[1:]
+		return c
+	case strings.EqualFold(first.text, string(verbCan)):
+		c.verb, c.extra = verbCan, words[1:]
 		return c
 	case strings.EqualFold(first.text, string(verbFind)):
 		c.verb = verbFind

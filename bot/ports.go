@@ -48,9 +48,11 @@ type IPRoyal interface {
 }
 
 // SubuserFinder resolves sub-users' usernames to their hashes, all of a
-// command's at once (iproyal.Client.FindSubusers).
+// command's at once (iproyal.Client.FindSubusers), and a hash to its
+// sub-user (iproyal.Client.Subuser).
 type SubuserFinder interface {
 	FindSubusers(ctx context.Context, usernames []string) (iproyal.Lookup, error)
+	Subuser(ctx context.Context, hash string) (iproyal.Subuser, error)
 }
 
 // GroupLister returns the member IDs of a chat user group.

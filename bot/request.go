@@ -84,6 +84,7 @@ type Request struct {
 	resolved  []Target // the targets, when known already (a confirmation's)
 	ref       string   // the request's journal entry, if it has one
 	confirmed bool     // the requester confirmed these targets
+	grants    []string // the policy's grants its targets are attributed to
 }
 
 // Result is how a request ended, and what its requester is told. The
@@ -224,11 +225,11 @@ func isHex(s string) bool {
 // end closes a request: its contexts, its audit log line, its count.
 func (b *Bot) end(r *request) {
 	r.done()
-	b.audit(r.id, r.start, r.Via, r.User, r.Channel, r.res, r.took)
+	b.audit(r.id, r.start, r.Via, r.User, r.Channel, r.res, r.took, r.grants)
 }
 
 // audit writes a request's one structured log line, and counts it.
-func (b *Bot) audit(id string, start time.Time, via Via, user, channel string, res Result, took time.Duration) {
+func (b *Bot) audit(id string, start time.Time, via Via, user, channel string, res Result, took time.Duration, grants []string) {
 	if b.cfg.Observe.Outcome != nil {
 		b.cfg.Observe.Outcome(res.Outcome)
 	}
@@ -250,6 +251,9 @@ func (b *Bot) audit(id string, start time.Time, via Via, user, channel string, r
 	}
 	if took > 0 {
 		attrs = append(attrs, slog.Float64("reset_ms", float64(took.Microseconds())/1000))
+	}
+	if len(grants) > 0 {
+		attrs = append(attrs, slog.Any("grants", grants))
 	}
 	level := slog.LevelInfo
 	if res.Err != nil {
@@ -311,7 +315,7 @@ func (r *request) entry(state State) Entry {
 	}
 	return Entry{
 		Ref: r.ref, RequestID: r.id, State: state, Source: source, User: r.User, Channel: r.Channel,
-		Root: r.Thread, Targets: r.res.Targets, Started: r.start,
+		Root: r.Thread, Targets: r.res.Targets, Started: r.start, Grants: r.grants,
 	}
 }
 

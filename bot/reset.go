@@ -22,14 +22,14 @@ func (b *Bot) reset(r *request) {
 		r.answer(OutcomeInvalid, Message{}, &FormProblem{FieldChannel, sayPickChannel})
 		return
 	}
-	if !b.authorize(r) || !b.resolveTargets(r) {
+	if !b.authorize(r) || !b.resolveTargets(r) || !b.decide(r) {
 		return
 	}
-	// The decision. Here, between "allowed" and "announced", is where what
-	// comes next plugs in, once, for every way in: per-team access (a
-	// policy over the resolved targets, which may refuse some of them) and
-	// two-person approval (a decision that says "needs approval", and a
-	// step that announces the request as waiting instead of running it).
+	// The decision: per-team access (decide, above: the policy over the
+	// resolved targets, in access.go). Here, between "allowed" and
+	// "announced", is where two-person approval plugs in, once, for every
+	// way in: a decision that says "needs approval", and a step that
+	// announces the request as waiting instead of running it.
 	if !r.DryRun && b.mustConfirm(r) {
 		b.askConfirmation(r)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"strings"
 	"sync"
 	"testing"
@@ -203,7 +204,7 @@ func TestEveryWayAResetEnds(t *testing.T) {
 				tt.setup(chat, ipr, stop)
 			}
 			b := New(Config{Journal: j, ConfirmAbove: 2, MaxTargets: 3, AuditChannel: "C0AUDIT"},
-				NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), ipr, chat)
+				NewAuthorizer(policy.Everything([]string{"U0ALICE"}, nil, nil), nil, nil), ipr, chat)
 			res := b.Handle(ctx, tt.req)
 			if res.Outcome != tt.outcome {
 				t.Fatalf("outcome %q, want %q (%+v)", res.Outcome, tt.outcome, res)
@@ -245,7 +246,7 @@ func TestClicksEnd(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	chat, ipr, j := &fakeChat{}, &fakeIPRoyal{}, newMemJournal()
 	b := New(Config{Journal: j, ConfirmAbove: 1, Now: func() time.Time { return now }},
-		NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), ipr, chat)
+		NewAuthorizer(policy.Everything([]string{"U0ALICE"}, nil, nil), nil, nil), ipr, chat)
 	ask := func() string {
 		res := b.Handle(context.Background(), Request{Via: ViaSlash, User: "U0ALICE", Channel: "C0GENERAL", Text: hashA + " " + hashB})
 		if res.Answer.Confirm == "" {
@@ -304,7 +305,7 @@ func TestClicksEnd(t *testing.T) {
 	})
 	t.Run("no longer allowed", func(t *testing.T) {
 		tok := ask()
-		b.auth = NewAuthorizer(Policy{Users: []string{"U0BOB"}}, nil, nil)
+		b.auth = NewAuthorizer(policy.Everything([]string{"U0BOB"}, nil, nil), nil, nil)
 		res := click("U0ALICE", tok, true)
 		if res.Outcome != OutcomeDenied || !res.Replaces || !strings.Contains(res.Answer.Text, "You are not allowed") {
 			t.Errorf("%q, %q", res.Outcome, res.Answer.Text)
@@ -325,7 +326,7 @@ func TestClicksEnd(t *testing.T) {
 // A form whose checks end after Slack stopped waiting runs nothing.
 func TestALateFormRunsNothing(t *testing.T) {
 	ipr := &fakeIPRoyal{}
-	b := New(Config{}, NewAuthorizer(Policy{Users: []string{"U0ALICE"}}, nil, nil), ipr, &fakeChat{})
+	b := New(Config{}, NewAuthorizer(policy.Everything([]string{"U0ALICE"}, nil, nil), nil, nil), ipr, &fakeChat{})
 	proceeded := false
 	res := b.Handle(context.Background(), Request{Via: ViaPicker, User: "U0ALICE", Channel: "C0GENERAL", Targets: []string{hashA},
 		AnswerBy: time.Now().Add(-time.Second), Proceed: func(Result) bool { proceeded = true; return true }})

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
@@ -53,16 +54,18 @@ func ShellNothingWaiting(line string) string { return fmt.Sprintf(sayNothingWait
 
 // ShellBanner is what the shell says when it starts: who you play, where,
 // and what differs from Slack here.
-func ShellBanner(command, user, channel string, p Policy, anyone, offline bool) string {
+func ShellBanner(command, user, channel string, p *policy.Policy, anyone, offline bool) string {
 	lines := []string{fmt.Sprintf(sayShellWelcome, command, user, channel)}
 	if anyone {
 		lines = append(lines, fmt.Sprintf(sayShellAnyone, user))
 	}
-	if len(p.Groups) > 0 {
+	if len(p.Groups()) > 0 {
 		lines = append(lines, sayShellNoGroups)
 	}
-	if len(p.Channels) > 0 && !slices.Contains(p.Channels, channel) {
-		lines = append(lines, fmt.Sprintf(sayShellNotHere, strings.Join(p.Channels, ", "), channel, p.Channels[0]))
+	if p.FromEnvironment() {
+		if chans := p.Grants[0].Channels; len(chans) > 0 && !slices.Contains(chans, channel) {
+			lines = append(lines, fmt.Sprintf(sayShellNotHere, strings.Join(chans, ", "), channel, chans[0]))
+		}
 	}
 	if offline {
 		lines = append(lines, sayShellOffline)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sessionbot/sessionbot/bot/policy"
 )
 
 // Triage answers at once what memory alone can answer: a requester past
@@ -28,8 +30,8 @@ func (b *Bot) Triage(req Request) (next Request, res Result, done bool) {
 	case !b.admit(r):
 	case req.Via.typed() && req.cmd.verb == verbHelp:
 		r.answer(OutcomeHelp, b.help(r), nil)
-	case req.Via == ViaClick:
-		return req, Result{}, false
+	case req.Via == ViaClick, req.Via.typed() && req.cmd.verb == verbCan:
+		return req, Result{}, false // a click is decided by its token; anyone may ask what they can do
 	default:
 		reason, known := b.auth.Decided(req.User, req.Channel)
 		if !known {
@@ -41,7 +43,7 @@ func (b *Bot) Triage(req Request) (next Request, res Result, done bool) {
 		}
 		b.refuse(r, reason, nil)
 	}
-	b.audit(r.id, r.start, r.Via, r.User, r.Channel, r.res, 0)
+	b.audit(r.id, r.start, r.Via, r.User, r.Channel, r.res, 0, nil)
 	return req, r.res, true
 }
 
@@ -98,17 +100,26 @@ func (b *Bot) refuse(r *request, reason DenialReason, lookupErr error) {
 
 // deniedReason says in words why a requester was refused, for the audit
 // channel and the journal.
-func deniedReason(reason DenialReason, p Policy) string {
+func deniedReason(reason DenialReason, p *policy.Policy) string {
 	switch reason {
-	case DeniedChannel:
-		return sayWhyChannel
 	case DeniedGroupLookup:
 		return sayWhyLookup
+	case DeniedTargets:
+		return sayWhyTargets
 	}
+	if !p.FromEnvironment() {
+		if reason == DeniedChannel {
+			return sayWhyGrantChannel
+		}
+		return sayWhyNoGrant
+	}
+	g := p.Grants[0]
 	switch {
-	case len(p.Users) > 0 && len(p.Groups) > 0:
+	case reason == DeniedChannel:
+		return sayWhyChannel
+	case len(g.Users) > 0 && len(g.Usergroups) > 0:
 		return sayWhyUsersOrGroups
-	case len(p.Groups) > 0:
+	case len(g.Usergroups) > 0:
 		return sayWhyGroups
 	}
 	return sayWhyUsers
@@ -117,7 +128,20 @@ func deniedReason(reason DenialReason, p Policy) string {
 // maxNamed bounds how many allowed people or groups a refusal names.
 const maxNamed = 10
 
-func deniedMessage(reason DenialReason, p Policy) Message {
+// deniedMessage refuses a requester the policy does not let reset here.
+// With the ALLOWED_* variables it names who may; with a policy file it
+// names no one else's grant, and says whom to ask (its contact).
+func deniedMessage(reason DenialReason, p *policy.Policy) Message {
+	if reason == DeniedGroupLookup {
+		return message(sayDeniedLookup, "")
+	}
+	if !p.FromEnvironment() {
+		say := sayDeniedNoGrant
+		if reason == DeniedChannel {
+			say = sayDeniedGrantChannel
+		}
+		return message(say+contact(p), "")
+	}
 	// named lists refs, those past maxNamed counted in others.
 	named := func(refs []string, others, sep string) string {
 		if len(refs) > maxNamed {
@@ -125,24 +149,30 @@ func deniedMessage(reason DenialReason, p Policy) Message {
 		}
 		return strings.Join(refs, sep)
 	}
-	switch reason {
-	case DeniedChannel:
-		chans := make([]string, 0, len(p.Channels))
-		for _, c := range p.Channels {
+	g := p.Grants[0]
+	if reason == DeniedChannel {
+		chans := make([]string, 0, len(g.Channels))
+		for _, c := range g.Channels {
 			chans = append(chans, "<#"+c+">")
 		}
 		return message(fmt.Sprintf(sayDeniedChannel, named(chans, sayOtherChannels, ", ")), "")
-	case DeniedGroupLookup:
-		return message(sayDeniedLookup, "")
 	}
 	var who []string
-	for _, u := range p.Users {
+	for _, u := range g.Users {
 		who = append(who, "<@"+u+">")
 	}
-	for _, g := range p.Groups {
-		who = append(who, fmt.Sprintf(sayGroupMember, g))
+	for _, s := range g.Usergroups {
+		who = append(who, fmt.Sprintf(sayGroupMember, s))
 	}
 	return message(fmt.Sprintf(sayDeniedUser, named(who, sayOneOfOthers, sayOr)), "")
+}
+
+// contact is the policy's contact, as a refusal ends with it.
+func contact(p *policy.Policy) string {
+	if p.Contact == "" {
+		return "\n" + sayAskOperator
+	}
+	return "\n" + fmt.Sprintf(sayAskContact, escape(p.Contact))
 }
 
 func rateLimitedMessage(perMinute int, retryIn time.Duration) Message {

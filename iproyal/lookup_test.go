@@ -144,3 +144,19 @@ func TestFindSubusersReportsTheFirstFailureAtOnce(t *testing.T) {
 		t.Error("it waited for the hanging searches")
 	}
 }
+
+func TestSubuserByHash(t *testing.T) {
+	srv := newServer(t)
+	srv.SetSubusers(iproyaltest.Subuser{Hash: hashB, Username: "scraper-eu", Password: "secret"})
+	c, _ := newClient(t, srv)
+	s, err := c.Subuser(context.Background(), strings.ToLower(hashB))
+	if err != nil || s.Username != "scraper-eu" || s.Hash != hashB {
+		t.Fatalf("Subuser = %+v, %v", s, err)
+	}
+	if _, err := c.Subuser(context.Background(), hashA); !errors.Is(err, iproyal.ErrNotFound) {
+		t.Errorf("an unknown hash: %v, want ErrNotFound", err)
+	}
+	if _, err := c.Subuser(context.Background(), "scraper-eu"); err == nil {
+		t.Error("a username was sent as a hash")
+	}
+}

@@ -131,6 +131,21 @@ func (c *Client) FindSubuser(ctx context.Context, username string) (Subuser, err
 	return Subuser{}, c.secrets.error(&SubuserNotFoundError{Username: username, Suggestions: l.Suggestions[username]})
 }
 
+// Subuser returns the sub-user whose hash is hash, one request: what a
+// policy of username globs needs of a hash someone typed. A hash IPRoyal
+// does not know is an error that matches ErrNotFound.
+func (c *Client) Subuser(ctx context.Context, hash string) (Subuser, error) {
+	h, err := ParseHash(hash)
+	if err != nil {
+		return Subuser{}, err
+	}
+	var s Subuser
+	if err := c.do(ctx, http.MethodGet, "/residential-subusers/"+url.PathEscape(h), nil, nil, &s); err != nil {
+		return Subuser{}, err
+	}
+	return s, nil
+}
+
 // Lookup is what FindSubusers learned of the usernames it was asked.
 type Lookup struct {
 	// Found holds the sub-user of each username that has one, exactly.

@@ -16,6 +16,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
@@ -115,18 +116,18 @@ func TestGoldenViews(t *testing.T) {
 		many = append(many, fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i))
 	}
 	two := []string{"01H7YCG0R9GYY1YCPS2S4QA6WB", "01HQ5K3P97DY8EX9Y90YT1K6XC"}
-	home := func(policy bot.Policy, me func() (iproyal.Account, error)) bot.Home {
-		core := bot.New(bot.Config{ConfirmAbove: 10}, bot.NewAuthorizer(policy, nil, nil), accountIPRoyal(me), nil)
+	home := func(p *policy.Policy, me func() (iproyal.Account, error)) bot.Home {
+		core := bot.New(bot.Config{ConfirmAbove: 10}, bot.NewAuthorizer(p, nil, nil), accountIPRoyal(me), nil)
 		return core.Home(context.Background(), "U0ALICE")
 	}
-	alice := bot.Policy{Users: []string{"U0ALICE"}}
+	alice := policy.Everything([]string{"U0ALICE"}, nil, nil)
 	allowed := home(alice, func() (iproyal.Account, error) {
 		return iproyal.Account{AvailableTraffic: 32.6, SubusersCount: 13}, nil
 	})
-	problem := home(bot.Policy{Users: alice.Users, Channels: []string{"C0OPS"}}, func() (iproyal.Account, error) {
+	problem := home(policy.Everything([]string{"U0ALICE"}, nil, []string{"C0OPS"}), func() (iproyal.Account, error) {
 		return iproyal.Account{}, context.DeadlineExceeded
 	})
-	refused := home(bot.Policy{Users: []string{"U0BOB"}}, nil)
+	refused := home(policy.Everything([]string{"U0BOB"}, nil, nil), nil)
 	core := bot.New(bot.Config{ConfirmAbove: 1, NewID: func() string { return "a1b2c3d4" }}, bot.NewAuthorizer(alice, nil, nil), nil, nil)
 	form := bot.Request{Via: bot.ViaShortcut, User: "U0ALICE", Channel: "C0GENERAL", Thread: "1764158400.000001", Targets: two,
 		Names: map[string]string{two[1]: "scraper-eu"}, ReplyTo: "https://hooks.slack.com/actions/T0/1/x"}
@@ -253,3 +254,6 @@ func (accountIPRoyal) SearchSubusers(context.Context, string, int) ([]iproyal.Su
 	return nil, 0, nil
 }
 func (accountIPRoyal) ResetSessions(context.Context, []string) error { return nil }
+func (accountIPRoyal) Subuser(context.Context, string) (iproyal.Subuser, error) {
+	return iproyal.Subuser{}, iproyal.ErrNotFound
+}

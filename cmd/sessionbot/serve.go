@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"github.com/sessionbot/sessionbot/bot/slack"
 	"github.com/sessionbot/sessionbot/iproyal"
 )
@@ -102,9 +103,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		RateLimitPerMinute: cfg.RateLimit,
 		Observe:            bot.Observer{Outcome: metrics.count},
 		Log:                log,
-	}, bot.NewAuthorizer(bot.Policy{
-		Users: cfg.AllowedUsers, Groups: cfg.AllowedUsergroups, Channels: cfg.AllowedChannels,
-	}, sl, nil), ipr, sl)
+	}, bot.NewAuthorizer(policy.Everything(cfg.AllowedUsers, cfg.AllowedUsergroups, cfg.AllowedChannels), sl, nil), ipr, sl)
 
 	// The socket, the sweep and the token check live and die together:
 	// the socket's end (a SIGTERM, or Slack refusing the app token) ends

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	"github.com/sessionbot/sessionbot/bot/shell"
 )
 
@@ -68,11 +69,12 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log := newLogger(logs, cfg)
 
-	policy := bot.Policy{Users: cfg.AllowedUsers, Groups: cfg.AllowedUsergroups, Channels: cfg.AllowedChannels}
-	anyone := len(policy.Users) == 0 && len(policy.Groups) == 0
+	users := cfg.AllowedUsers
+	anyone := len(users) == 0 && len(cfg.AllowedUsergroups) == 0
 	if anyone {
-		policy.Users = []string{user}
+		users = []string{user}
 	}
+	allowed := policy.Everything(users, cfg.AllowedUsergroups, cfg.AllowedChannels)
 	var ipr bot.IPRoyal
 	if !dryRun {
 		if err := cfg.validateIPRoyal(); err != nil {
@@ -84,7 +86,7 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		ipr = client
 	}
-	fmt.Fprint(out, bot.ShellBanner(cfg.SlashCommand, user, channel, policy, anyone, dryRun))
+	fmt.Fprint(out, bot.ShellBanner(cfg.SlashCommand, user, channel, allowed, anyone, dryRun))
 
 	sh := shell.New(out)
 	b := bot.New(bot.Config{
@@ -100,7 +102,7 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 		TokenLimit:         1 << 20, // tokens stay in memory here
 		RateLimitPerMinute: cfg.RateLimit,
 		Log:                log,
-	}, bot.NewAuthorizer(policy, nil, nil), ipr, sh)
+	}, bot.NewAuthorizer(allowed, nil, nil), ipr, sh)
 	return shell.Run(ctx, b, sh, in, user, channel)
 }
 

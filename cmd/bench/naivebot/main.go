@@ -15,6 +15,7 @@ import (
 	"github.com/slack-go/slack/socketmode"
 
 	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/policy"
 	adapter "github.com/sessionbot/sessionbot/bot/slack"
 	"github.com/sessionbot/sessionbot/iproyal"
 )
@@ -36,7 +37,7 @@ func run() error {
 	chat := adapter.New(adapter.Options{
 		AppToken: os.Getenv("SLACK_APP_TOKEN"), BotToken: os.Getenv("SLACK_BOT_TOKEN"), APIURL: os.Getenv("SLACK_API_URL"),
 	})
-	b := bot.New(bot.Config{}, bot.NewAuthorizer(bot.Policy{Users: []string{os.Getenv("ALLOWED_USERS")}}, nil, nil), ipr, chat)
+	b := bot.New(bot.Config{}, bot.NewAuthorizer(policy.Everything([]string{os.Getenv("ALLOWED_USERS")}, nil, nil), nil, nil), ipr, chat)
 
 	api := slack.New(os.Getenv("SLACK_BOT_TOKEN"), slack.OptionAppLevelToken(os.Getenv("SLACK_APP_TOKEN")), slack.OptionAPIURL(os.Getenv("SLACK_API_URL")))
 	sm := socketmode.New(api)
