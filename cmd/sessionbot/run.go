@@ -7,13 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 )
-
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 const usage = `sessionbot resets IPRoyal residential sticky sessions from Slack, with an audit trail.
 
@@ -69,6 +65,16 @@ Exit codes: 0 reset; 1 IPRoyal failed; 2 a bad target or configuration.
 Lists the sub-users whose username contains TEXT, with their hashes and
 traffic, at most 20 (IPRoyal's search).
 `,
+	"version": `Usage: sessionbot version
+
+Prints the version: the one stamped at build time (-ldflags "-X
+main.version=..."), else the module version and commit that go install or
+go build recorded, else "dev".
+`,
+	"help": `Usage: sessionbot help
+
+Prints every command, the exit codes, and every variable with its default.
+`,
 	"healthcheck": `Usage: sessionbot healthcheck
 
 Probes /readyz on HTTP_ADDR, for a container HEALTHCHECK: exit 0 when the
@@ -92,7 +98,7 @@ type inputError struct{ msg string }
 func (e *inputError) Error() string { return e.msg }
 
 func exitCode(err error) int {
-	if errors.As(err, new(*usageError)) || errors.As(err, new(*inputError)) {
+	if errors.As(err, new(*usageError)) || errors.As(err, new(*inputError)) || errors.As(err, new(*configError)) {
 		return 2
 	}
 	return 1
@@ -108,7 +114,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	}
 	msg := err.Error()
-	if errors.As(err, new(*usageError)) {
+	if errors.As(err, new(*usageError)) || errors.As(err, new(*configError)) {
 		msg += " (see 'sessionbot help')"
 	}
 	if len(args) < 2 || args[1] == "bot" {
@@ -118,6 +124,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		newLogger(stderr, config{LogLevel: "info", LogFormat: format}).Error("sessionbot could not start", "error", msg, "exit_code", exitCode(err))
 		return err
+	}
+	var ce *configError
+	if errors.As(err, &ce) {
+		msg = ce.list() + "\n(see 'sessionbot help')"
 	}
 	fmt.Fprintln(stderr, "sessionbot: "+msg)
 	return err
@@ -147,7 +157,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return runHealthcheck(ctx, getenv, stdout)
 	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "sessionbot %s (%s)\n", version, runtime.Version())
+		if err := rejectFlags(rest); err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, currentBuild())
 		return nil
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)

@@ -34,11 +34,8 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		return usagef("the bot takes no arguments; it is configured from the environment")
 	}
 	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return usagef("%v", err)
-	}
-	if err := cfg.validateBot(); err != nil {
-		return usagef("%v", err)
+	if err := configErrors(err, cfg.validateBot()); err != nil {
+		return err
 	}
 	log := newLogger(stderr, cfg)
 
