@@ -130,7 +130,7 @@ func TestVersionFromBuildInfo(t *testing.T) {
 
 // Every command prints its own usage for --help, and exits 0.
 func TestEveryCommandTakesHelp(t *testing.T) {
-	for _, cmd := range []string{"bot", "shell", "reset", "find", "healthcheck", "version", "help"} {
+	for _, cmd := range []string{"bot", "shell", "reset", "find", "check", "healthcheck", "version", "help"} {
 		for _, flag := range []string{"--help", "-h"} {
 			r := runWith(t, nil, "", cmd, flag)
 			if r.err != nil || !strings.HasPrefix(r.stdout, "Usage: sessionbot") && !strings.HasPrefix(r.stdout, "sessionbot resets") {

@@ -219,10 +219,21 @@ func opsHandler(sl interface {
 	return mux
 }
 
-// slackStartError explains why Slack would not let the bot start.
+// slackStartError explains why Slack would not let a command start.
 func slackStartError(variable string, cfg config, err error) error {
 	if code, refused := slack.TokenRefused(err); refused {
-		return fmt.Errorf("%s was refused by Slack (%s): check the token, and that the app is installed in the workspace", variable, code)
+		return tokenRefused(variable, code)
 	}
-	return fmt.Errorf("could not reach Slack at SLACK_API_URL %q: %s", cfg.SlackAPIURL, mask(err.Error(), cfg.secrets()))
+	return fmt.Errorf("could not reach Slack at SLACK_API_URL %q: %s", redactURL(cfg.SlackAPIURL), mask(err.Error(), cfg.secrets()))
+}
+
+// tokenRefused is Slack refusing a token: a configuration problem.
+func tokenRefused(variable, code string) error {
+	return &configError{[]string{fmt.Sprintf("%s was refused by Slack (%s): check the token, and that the app is installed in the workspace", variable, code)}}
+}
+
+// unreachable says in words that a service did not answer, without
+// secrets: where sessionbot tried, and what happened.
+func unreachable(service, variable, base string, err error, cfg config) string {
+	return fmt.Sprintf("%s did not answer at %s %s: %s", service, variable, redactURL(base), mask(err.Error(), cfg.secrets()))
 }
