@@ -122,6 +122,9 @@ func (s *Slack) runSocket(ctx context.Context, b *bot.Bot, work context.Context)
 	connected := 0
 	for {
 		s.beat()
+		if ctx.Err() != nil { // shutting down: no wait, no reconnect
+			return nil
+		}
 		if d := gate.next(time.Now()); d > 0 {
 			s.log.Info("waiting before reconnecting to Slack", "wait", d.Round(time.Millisecond))
 			t := time.NewTimer(d)
