@@ -107,6 +107,11 @@ func TestSlackAppManifest(t *testing.T) {
 	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), "usage hint `"+cmd.UsageHint+"`") {
 		t.Errorf("README.md's by-hand steps do not give the manifest's usage hint `%s`", cmd.UsageHint)
 	}
+	for _, scope := range adapter.Scopes() {
+		if !strings.Contains(string(readme), "`"+scope+"`") {
+			t.Errorf("README.md's by-hand steps do not name the scope %s", scope)
+		}
+	}
 
 	// Drive the real binary through every path that calls Slack, and
 	// sessionbot check through every lookup, and collect the methods called.
