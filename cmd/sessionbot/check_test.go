@@ -106,7 +106,7 @@ func TestCheckFails(t *testing.T) {
 		}, []string{"✘ SLACK_BOT_TOKEN: Slack refused it (invalid_auth): copy the Bot User OAuth Token", "✘ the allow-list, the channels and SLACK_APP_TOKEN: not checked, since SLACK_BOT_TOKEN does not work"}},
 		{"Slack unreachable", func(_ *slacktest.Server, _ *iproyaltest.Server, env map[string]string) {
 			env["SLACK_API_URL"] = "http://127.0.0.1:1/api/"
-		}, []string{"✘ SLACK_BOT_TOKEN: not checked: Slack did not answer at SLACK_API_URL http://127.0.0.1:1/api/: ", "connection refused"}},
+		}, []string{"✘ SLACK_BOT_TOKEN: not checked: Slack did not answer at SLACK_API_URL http://127.0.0.1:1/api/: the connection was refused (", "connection refused"}},
 		{"a scope missing", func(sl *slacktest.Server, _ *iproyaltest.Server, _ map[string]string) {
 			sl.SetScopes(slices.DeleteFunc(slack.Scopes(), func(s string) bool { return s == "users:read" || s == "groups:history" })...)
 		}, []string{"✘ scopes: the token lacks groups:history (a private AUDIT_CHANNEL's journal), users:read (sessionbot check naming ALLOWED_USERS): add them on the app's OAuth & Permissions page",
@@ -148,7 +148,7 @@ func TestCheckFails(t *testing.T) {
 		}, []string{"✘ IPROYAL_API_TOKEN: IPRoyal refused it (iproyal: GET /me: 401 Unauthorized: Unauthenticated. [redacted]): create a token in the IPRoyal dashboard"}},
 		{"IPRoyal unreachable", func(_ *slacktest.Server, _ *iproyaltest.Server, env map[string]string) {
 			env["IPROYAL_API_URL"] = "http://127.0.0.1:1/v1"
-		}, []string{"✘ IPROYAL_API_TOKEN: not checked: IPRoyal did not answer at IPROYAL_API_URL http://127.0.0.1:1/v1: "}},
+		}, []string{"✘ IPROYAL_API_TOKEN: not checked: IPRoyal did not answer at IPROYAL_API_URL http://127.0.0.1:1/v1: the connection was refused ("}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

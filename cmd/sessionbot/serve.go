@@ -364,5 +364,27 @@ func tokenRefused(variable, code string) error {
 // unreachable says in words that a service did not answer, without
 // secrets: where sessionbot tried, and what happened.
 func unreachable(service, variable, base string, err error, cfg config) string {
-	return fmt.Sprintf("%s did not answer at %s %s: %s", service, variable, redactURL(base), mask(err.Error(), cfg.secrets()))
+	raw := mask(err.Error(), cfg.secrets())
+	if words := netWords(err); words != "" {
+		return fmt.Sprintf("%s did not answer at %s %s: %s (%s)", service, variable, redactURL(base), words, raw)
+	}
+	return fmt.Sprintf("%s did not answer at %s %s: %s", service, variable, redactURL(base), raw)
+}
+
+// netWords says what a network error means, for the failures met when
+// egress, DNS or a proxy is not ready; "" when it is none of them.
+func netWords(err error) string {
+	var dns *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.As(err, &dns):
+		return fmt.Sprintf("the name %s does not resolve (DNS)", dns.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "the connection was refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the connection was closed before an answer"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "no answer in time"
+	}
+	return ""
 }

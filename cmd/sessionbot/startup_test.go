@@ -95,7 +95,7 @@ func TestStartupRidesOutAnOutage(t *testing.T) {
 		`sessionbot_commands_total{outcome="reset"} 0`, `sessionbot_commands_total{outcome="unknown"} 0`,
 		`sessionbot_slack_disconnects_total{reason="connection_lost"} 0`, "sessionbot_slack_connected 0",
 		"sessionbot_iproyal_token_valid -1", "sessionbot_journal_readable -1")
-	assertContains(t, "the logs", logs.String(), `"attempt":2`, `"retry_in":`, "Slack did not answer at SLACK_API_URL "+slackURL)
+	assertContains(t, "the logs", logs.String(), `"attempt":2`, `"retry_in":`, "Slack did not answer at SLACK_API_URL "+slackURL+": the connection was closed before an answer (Post ")
 	if cmd.ProcessState != nil {
 		t.Fatalf("the bot exited while waiting:\n%s", logs)
 	}
@@ -294,4 +294,22 @@ func TestUnreadableJournalShowsInMetrics(t *testing.T) {
 		return status(addr, "/metrics") == http.StatusOK && strings.Contains(get(t, addr, "/metrics"), "sessionbot_journal_readable 0")
 	})
 	assertContains(t, "the logs", logs.String(), "could not read the journal")
+}
+
+// The network failures met at start are said in words.
+func TestNetworkFailuresInWords(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&url.Error{Op: "Post", URL: "https://slack.com/api/auth.test", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Name: "slack.com", Err: "no such host", IsNotFound: true}}}, "the name slack.com does not resolve (DNS)"},
+		{&url.Error{Op: "Post", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, "the connection was refused"},
+		{&url.Error{Op: "Post", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "the connection was closed before an answer"},
+		{&url.Error{Op: "Post", Err: os.ErrDeadlineExceeded}, "no answer in time"},
+		{errors.New("slack server error: 502 Bad Gateway"), ""},
+	} {
+		if got := netWords(tt.err); got != tt.want {
+			t.Errorf("netWords(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
 }
