@@ -59,14 +59,23 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	for _, problem := range p {
 		c.fail("%s", problem)
 	}
-	slackURL := checkURL("SLACK_API_URL", cfg.SlackAPIURL, "") == nil
-	if cfg.SlackBotToken != "" && slackURL {
+	// What the configuration lines above refused is not tried: a user
+	// token in SLACK_BOT_TOKEN would pass auth.test, and say nothing.
+	switch {
+	case !strings.HasPrefix(cfg.SlackBotToken, "xoxb-"):
+	case checkURL("SLACK_API_URL", cfg.SlackAPIURL, "") != nil:
+		c.fail("Slack: not checked, since SLACK_API_URL is not a URL")
+	default:
 		sl := slack.New(slack.Options{AppToken: cfg.SlackAppToken, BotToken: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL})
-		if checkSlack(ctx, c, sl, cfg) && cfg.SlackAppToken != "" {
+		if checkSlack(ctx, c, sl, cfg) && strings.HasPrefix(cfg.SlackAppToken, "xapp-") {
 			checkSocketMode(ctx, c, sl, cfg)
 		}
 	}
-	if cfg.IPRoyalToken != "" && checkURL("IPROYAL_API_URL", cfg.IPRoyalAPIURL, "") == nil {
+	switch {
+	case cfg.IPRoyalToken == "":
+	case checkURL("IPROYAL_API_URL", cfg.IPRoyalAPIURL, "") != nil:
+		c.fail("IPRoyal: not checked, since IPROYAL_API_URL is not a URL")
+	default:
 		checkIPRoyal(ctx, c, cfg)
 	}
 

@@ -101,6 +101,9 @@ func TestCheckFails(t *testing.T) {
 		{"no tokens", func(_ *slacktest.Server, _ *iproyaltest.Server, env map[string]string) {
 			env["SLACK_BOT_TOKEN"], env["SLACK_APP_TOKEN"], env["IPROYAL_API_TOKEN"] = "", "", ""
 		}, []string{"✘ SLACK_APP_TOKEN is not set", "✘ SLACK_BOT_TOKEN is not set", "✘ IPROYAL_API_TOKEN is not set"}},
+		{"tokens of the wrong kind, bad URLs: not tried", func(_ *slacktest.Server, _ *iproyaltest.Server, env map[string]string) {
+			env["SLACK_BOT_TOKEN"], env["IPROYAL_API_URL"] = "xoxp-a-user-token-0123456789", "resi-api.iproyal.com"
+		}, []string{"✘ SLACK_BOT_TOKEN must be a bot token starting with xoxb-", "✘ IPROYAL_API_URL must be an absolute http or https URL", "✘ IPRoyal: not checked, since IPROYAL_API_URL is not a URL"}},
 		{"bot token refused", func(_ *slacktest.Server, _ *iproyaltest.Server, env map[string]string) {
 			env["SLACK_BOT_TOKEN"] = "xoxb-revoked-0123456789"
 		}, []string{"✘ SLACK_BOT_TOKEN: Slack refused it (invalid_auth): copy the Bot User OAuth Token", "✘ the allow-list, the channels and SLACK_APP_TOKEN: not checked, since SLACK_BOT_TOKEN does not work"}},
