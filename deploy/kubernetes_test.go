@@ -30,6 +30,7 @@ type rendered struct {
 	pdb        policyv1.PodDisruptionBudget
 	namespace  corev1.Namespace
 	network    networkingv1.NetworkPolicy
+	order      []string // the kinds, in the order kubectl applies them
 }
 
 // render runs kustomize (the engine inside kubectl) and decodes every
@@ -37,8 +38,14 @@ type rendered struct {
 // field fails the test.
 func render(t *testing.T) rendered {
 	t.Helper()
+	return renderFS(t, filesys.MakeFsOnDisk(), "kubernetes")
+}
+
+// renderFS renders the kustomization in dir of fs.
+func renderFS(t *testing.T, fs filesys.FileSystem, dir string) rendered {
+	t.Helper()
 	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	resMap, err := k.Run(filesys.MakeFsOnDisk(), "kubernetes")
+	resMap, err := k.Run(fs, dir)
 	if err != nil {
 		t.Fatalf("kustomize build deploy/kubernetes: %v", err)
 	}
@@ -53,6 +60,7 @@ func render(t *testing.T) rendered {
 		if err := yaml.Unmarshal(doc, &tm); err != nil {
 			t.Fatal(err)
 		}
+		r.order = append(r.order, tm.Kind)
 		var target any
 		switch tm.Kind {
 		case "Deployment":
@@ -121,7 +129,7 @@ func TestKubernetesDeploymentIsLockedDown(t *testing.T) {
 	}
 	var fromConfig, fromSecret bool
 	for _, e := range c.EnvFrom {
-		fromConfig = fromConfig || (e.ConfigMapRef != nil && e.ConfigMapRef.Name == "sessionbot")
+		fromConfig = fromConfig || (e.ConfigMapRef != nil && e.ConfigMapRef.Name == render(t).configMap.Name)
 		fromSecret = fromSecret || (e.SecretRef != nil && e.SecretRef.Name == exampleSecret(t).Name)
 	}
 	if !fromConfig || !fromSecret {
@@ -367,5 +375,83 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting until %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A configuration change rolls out: the ConfigMap's name carries a hash of
+// its content, and the Deployment's pod template refers to that name, so
+// a new value is a new pod template.
+func TestConfigChangeRollsOut(t *testing.T) {
+	before := render(t)
+	if !strings.HasPrefix(before.configMap.Name, "sessionbot-") {
+		t.Fatalf("ConfigMap name %q has no hash suffix: make it with configMapGenerator", before.configMap.Name)
+	}
+	fs := filesys.MakeFsInMemory()
+	entries, err := os.ReadDir("kubernetes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile("kubernetes/" + e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == "config.env" {
+			b = bytes.Replace(b, []byte("LOG_LEVEL=info"), []byte("LOG_LEVEL=debug"), 1)
+		}
+		if err := fs.WriteFile("/k/"+e.Name(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := renderFS(t, fs, "/k")
+	if after.configMap.Data["LOG_LEVEL"] != "debug" {
+		t.Fatal("the edited config.env was not rendered")
+	}
+	ref := func(r rendered) string {
+		for _, e := range r.deployment.Spec.Template.Spec.Containers[0].EnvFrom {
+			if e.ConfigMapRef != nil {
+				return e.ConfigMapRef.Name
+			}
+		}
+		return ""
+	}
+	if after.configMap.Name == before.configMap.Name || ref(after) != after.configMap.Name || ref(before) != before.configMap.Name {
+		t.Errorf("ConfigMap %s -> %s, referred to as %s -> %s: a change must give a new name the pods refer to",
+			before.configMap.Name, after.configMap.Name, ref(before), ref(after))
+	}
+}
+
+// On an empty cluster, kubectl apply -k creates the namespace before what
+// goes in it.
+func TestNamespaceIsAppliedFirst(t *testing.T) {
+	if order := render(t).order; order[0] != "Namespace" {
+		t.Errorf("kinds in apply order: %v; the Namespace must come first", order)
+	}
+}
+
+// podman-compose ignores stop_grace_period (before the release that passes
+// it as --stop-timeout), and podman's default 10 s would cut the drain: the
+// compose file says how to stop it with the same grace.
+func TestComposeSaysHowPodmanStopsIt(t *testing.T) {
+	b, err := os.ReadFile("compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			StopGracePeriod string `json:"stop_grace_period"`
+		} `json:"services"`
+	}
+	if err := yaml.Unmarshal(b, &compose); err != nil {
+		t.Fatal(err)
+	}
+	grace, err := time.ParseDuration(compose.Services["sessionbot"].StopGracePeriod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"podman-compose", fmt.Sprintf("down -t %d", int(grace.Seconds()))} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("compose.yaml does not say %q", want)
+		}
 	}
 }

@@ -1,7 +1,9 @@
 package deploy
 
 import (
+	"maps"
 	"os"
+	"os/exec"
 	"slices"
 	"sort"
 	"strings"
@@ -65,22 +67,6 @@ type slackManifest struct {
 	} `json:"settings"`
 }
 
-// scopeOf maps every Web API method the bot may call to the bot scopes it
-// needs (none for some). A method missing here fails the test below.
-var scopeOf = map[string][]string{
-	"apps.connections.open": nil, // app-level token, connections:write
-	"auth.test":             nil,
-	"chat.postMessage":      {"chat:write"},
-	"chat.postEphemeral":    {"chat:write"},
-	"chat.update":           {"chat:write"},
-	"reactions.add":         {"reactions:write"},
-	"usergroups.users.list": {"usergroups:read"},
-	"views.open":            nil,
-	"views.publish":         nil,
-	// The journal in AUDIT_CHANNEL, which may be public or private.
-	"conversations.history": {"channels:history", "groups:history"},
-}
-
 func TestSlackAppManifest(t *testing.T) {
 	b, err := os.ReadFile("slack-app-manifest.yaml")
 	if err != nil {
@@ -109,14 +95,26 @@ func TestSlackAppManifest(t *testing.T) {
 	if !m.Features.AppHome.HomeTabEnabled {
 		t.Error("the home tab must be on")
 	}
-	// The events the bot handles, each with the scope it needs.
-	scopeOfEvent := map[string]string{"app_mention": "app_mentions:read", "app_home_opened": ""}
+	// The events the bot handles; their scope is one of adapter.FeatureScopes.
 	if got := slices.Sorted(slices.Values(m.Settings.EventSubscriptions.BotEvents)); !slices.Equal(got, []string{"app_home_opened", "app_mention"}) {
 		t.Errorf("bot events = %v, want app_home_opened and app_mention", got)
 	}
+	// The README's by-hand steps give the same usage hint.
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(string(readme)), " "), "usage hint `"+cmd.UsageHint+"`") {
+		t.Errorf("README.md's by-hand steps do not give the manifest's usage hint `%s`", cmd.UsageHint)
+	}
+	for _, scope := range adapter.Scopes() {
+		if !strings.Contains(string(readme), "`"+scope+"`") {
+			t.Errorf("README.md's by-hand steps do not name the scope %s", scope)
+		}
+	}
 
 	// Drive the real binary through every path that calls Slack, and
-	// collect the methods it called.
+	// sessionbot check through every lookup, and collect the methods called.
 	_, sl, ipr := runningBot(t, map[string]string{"ALLOWED_USERGROUPS": "S0OPS", "AUDIT_CHANNEL": "C0AUDIT"})
 	sl.SetUsergroup("S0OPS", "U0GROUPIE")
 	ipr.Script("DELETE", "/sessions", iproyaltest.Response{Status: 401})
@@ -146,32 +144,51 @@ func TestSlackAppManifest(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("the requests did not finish: reactions %+v, %d updates, %d views", sl.Reactions(), len(sl.Updates()), len(sl.Views()))
 	}
-
-	// The slash command and the shortcut; posting where not a member; the events.
-	need := map[string]bool{"commands": true, "chat:write.public": true}
-	for _, e := range m.Settings.EventSubscriptions.BotEvents {
-		if scope := scopeOfEvent[e]; scope != "" {
-			need[scope] = true
-		}
+	sl.SetScopes(adapter.Scopes()...)
+	sl.AddUser(slacktest.User{ID: "U0ALLOWED", Name: "ana"})
+	sl.AddUsergroup(slacktest.Usergroup{ID: "S0OPS", Handle: "ops"}, "U0GROUPIE")
+	sl.AddChannel(slacktest.Channel{ID: "C0GENERAL", Name: "general", Member: true})
+	sl.AddChannel(slacktest.Channel{ID: "C0AUDIT", Name: "audit", Member: true})
+	check := exec.Command(binary, "check")
+	check.Env = []string{
+		"SLACK_APP_TOKEN=" + sl.AppToken, "SLACK_BOT_TOKEN=" + sl.BotToken, "SLACK_API_URL=" + sl.URL,
+		"IPROYAL_API_TOKEN=" + ipr.Token, "IPROYAL_API_URL=" + ipr.URL,
+		"ALLOWED_USERS=U0ALLOWED", "ALLOWED_USERGROUPS=S0OPS", "ALLOWED_CHANNELS=C0GENERAL", "AUDIT_CHANNEL=C0AUDIT",
 	}
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("sessionbot check: %v\n%s", err, out)
+	}
+
+	// Every method called is in adapter.MethodScopes, and every one there
+	// is called: the list neither misses a scope nor claims one unused.
+	need := map[string]bool{}
+	for _, s := range adapter.FeatureScopes {
+		need[s] = true
+	}
+	called := map[string]bool{}
 	for _, call := range sl.Calls("") {
-		scopes, known := scopeOf[call.Method]
+		scopes, known := adapter.MethodScopes[call.Method]
 		if !known {
-			t.Errorf("the bot calls %s, which is not in scopeOf: add it with its scope", call.Method)
+			t.Errorf("sessionbot calls %s, which is not in bot/slack's MethodScopes: add it with its scope", call.Method)
 			continue
 		}
+		called[call.Method] = true
 		for _, scope := range scopes {
 			need[scope] = true
 		}
 	}
-	var want []string
-	for s := range need {
-		want = append(want, s)
+	for method := range adapter.MethodScopes {
+		if !called[method] {
+			t.Errorf("MethodScopes lists %s, which nothing called here", method)
+		}
 	}
-	sort.Strings(want)
+	want := slices.Sorted(maps.Keys(need))
+	if !slices.Equal(want, adapter.Scopes()) {
+		t.Errorf("the calls need %s, but adapter.Scopes() is %s", strings.Join(want, ","), strings.Join(adapter.Scopes(), ","))
+	}
 	got := slices.Clone(m.OAuthConfig.Scopes.Bot)
 	sort.Strings(got)
 	if !slices.Equal(got, want) {
-		t.Errorf("manifest bot scopes = %s, but the bot needs exactly %s", strings.Join(got, ","), strings.Join(want, ","))
+		t.Errorf("manifest bot scopes = %s, but sessionbot uses exactly %s", strings.Join(got, ","), strings.Join(want, ","))
 	}
 }

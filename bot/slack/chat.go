@@ -265,18 +265,21 @@ func code(err error) string {
 	return ""
 }
 
+// channelProblems are Slack's error codes for a channel the bot cannot
+// post in, in the core's terms.
+var channelProblems = map[string]bot.ChannelProblem{
+	"not_in_channel":    bot.ChannelNotMember,
+	"channel_not_found": bot.ChannelHidden,
+	"is_archived":       bot.ChannelArchived,
+}
+
 // chatError turns slack-go's errors into the ones the core understands.
 func chatError(err error) error {
 	if err == nil {
 		return nil
 	}
-	switch code(err) {
-	case "not_in_channel":
-		return &bot.ChannelError{Problem: bot.ChannelNotMember}
-	case "channel_not_found":
-		return &bot.ChannelError{Problem: bot.ChannelHidden}
-	case "is_archived":
-		return &bot.ChannelError{Problem: bot.ChannelArchived}
+	if p, ok := channelProblems[code(err)]; ok {
+		return &bot.ChannelError{Problem: p}
 	}
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {

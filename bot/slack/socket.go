@@ -126,7 +126,7 @@ func (s *Slack) runSocket(ctx context.Context, b *bot.Bot, work context.Context)
 	connected := 0
 	for {
 		s.beat()
-		if ctx.Err() != nil {
+		if ctx.Err() != nil { // shutting down: no wait, no reconnect
 			return nil
 		}
 		if d := gate.next(s.now()); d > 0 {

@@ -58,7 +58,7 @@ func TestBadConfigurationStopsAtStart(t *testing.T) {
 		{"a bad log format", map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT must be json or text"},
 		{"confirm above zero", map[string]string{"CONFIRM_ABOVE": "0"}, "CONFIRM_ABOVE must be at least 1"},
 		{"a confirmation outliving response_url", map[string]string{"CONFIRM_TTL": "1h"}, "CONFIRM_TTL must be more than 0 and at most 30m"},
-		{"a short confirm secret", map[string]string{"CONFIRM_SECRET": "hunter2hunter2"}, "CONFIRM_SECRET must be at least 32 characters"},
+		{"a weak confirm secret", map[string]string{"CONFIRM_SECRET": "hunter2hunter2"}, "CONFIRM_SECRET holds 10 bytes; it needs at least 32"},
 		{"a negative rate limit", map[string]string{"RATE_LIMIT_PER_MINUTE": "-1"}, "RATE_LIMIT_PER_MINUTE must be 0"},
 	}
 	for _, tt := range tests {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"strconv"
@@ -22,9 +23,9 @@ import (
 // config is everything sessionbot reads from its environment. The desc
 // tags are what `sessionbot help` lists; README.md says more.
 type config struct {
-	SlackAppToken     string        `envconfig:"SLACK_APP_TOKEN" desc:"app-level token for Socket Mode (xapp-...); the bot needs it"`
-	SlackBotToken     string        `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-...); the bot needs it, reset uses it to journal"`
-	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN" desc:"IPRoyal API token; needed but by shell --dry-run"`
+	SlackAppToken     string        `envconfig:"SLACK_APP_TOKEN" desc:"app-level token for Socket Mode (xapp-...); the bot and check need it"`
+	SlackBotToken     string        `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-...); the bot and check need it, reset uses it to journal"`
+	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN" desc:"IPRoyal API token; bot, check, reset, find and shell (but not shell --dry-run) need it"`
 	AllowedUsers      []string      `envconfig:"ALLOWED_USERS" desc:"Slack user IDs allowed to reset, comma-separated"`
 	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS" desc:"user group IDs (S...) whose members are allowed"`
 	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS" desc:"if set, the only channel IDs the command works in"`
@@ -42,14 +43,75 @@ type config struct {
 	CommandTimeout    time.Duration `envconfig:"COMMAND_TIMEOUT" default:"2m" desc:"the most one command may take"`
 	ConfirmAbove      int           `envconfig:"CONFIRM_ABOVE" default:"10" desc:"commands with more targets wait for a Confirm click"`
 	ConfirmTTL        time.Duration `envconfig:"CONFIRM_TTL" default:"5m" desc:"how long a confirmation can be clicked (at most 30m)"`
-	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET" desc:"key (32+ characters) signing confirmations; default derived from SLACK_BOT_TOKEN"`
+	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET" desc:"key signing confirmations: 64+ hex digits or base64 of 32+ random bytes (openssl rand -hex 32); default derived from SLACK_BOT_TOKEN"`
 	RateLimit         int           `envconfig:"RATE_LIMIT_PER_MINUTE" default:"10" desc:"requests per user per minute, per replica; 0: no limit"`
 }
 
 // envMu serialises loadConfig's use of the process environment.
 var envMu sync.Mutex
 
-// loadConfig parses the configuration with envconfig from getenv.
+// configError lists every problem with the configuration at once, so an
+// operator fixes them in one round instead of one per restart. Nothing was
+// done, and it exits with 2, like a usage error.
+type configError struct{ problems []string }
+
+func (e *configError) Error() string {
+	if len(e.problems) == 1 {
+		return e.problems[0]
+	}
+	parts := make([]string, len(e.problems))
+	for i, p := range e.problems {
+		parts[i] = fmt.Sprintf("(%d) %s", i+1, p)
+	}
+	return fmt.Sprintf("%d problems with the configuration: %s", len(e.problems), strings.Join(parts, "; "))
+}
+
+// list is the problems one to a line, for a person at a terminal.
+func (e *configError) list() string {
+	if len(e.problems) == 1 {
+		return e.problems[0]
+	}
+	return fmt.Sprintf("%d problems with the configuration:\n  - %s", len(e.problems), strings.Join(e.problems, "\n  - "))
+}
+
+// problems collects what is wrong with a configuration.
+type problems []string
+
+func (p *problems) addf(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+// add adds err's problems (every one of a *configError's).
+func (p *problems) add(err error) {
+	var ce *configError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		*p = append(*p, ce.problems...)
+	default:
+		*p = append(*p, err.Error())
+	}
+}
+
+// err is nil without problems, else a *configError listing them.
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &configError{problems: p}
+}
+
+// configErrors joins what several checks found, in order, as one error.
+func configErrors(errs ...error) error {
+	var p problems
+	for _, err := range errs {
+		p.add(err)
+	}
+	return p.err()
+}
+
+// loadConfig parses the configuration with envconfig from getenv, and
+// checks every value. Its error, a *configError, lists every problem; the
+// config it returns anyway has each bad value replaced by its default, so
+// the checks that do not depend on it can still run (sessionbot check).
 //
 // envconfig reads only the process environment and has no lookup hook, so
 // for the few microseconds of parsing, the variables it declares are set
@@ -58,6 +120,7 @@ var envMu sync.Mutex
 // environment without touching the others'.
 func loadConfig(getenv func(string) string) (config, error) {
 	var cfg config
+	var p problems
 	envMu.Lock()
 	defer envMu.Unlock()
 	t := reflect.TypeFor[config]()
@@ -77,8 +140,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 			}
 		}()
 	}
-	if err := envconfig.Process("", &cfg); err != nil {
-		return cfg, plainWords(err)
+	// envconfig stops at the first value it cannot parse: note it, let that
+	// variable take its default, and parse again, until all the rest parse.
+	for range t.NumField() + 1 {
+		cfg = config{}
+		err := envconfig.Process("", &cfg)
+		var pe *envconfig.ParseError
+		if !errors.As(err, &pe) {
+			p.add(err)
+			break
+		}
+		p.add(plainWords(pe))
+		os.Unsetenv(pe.KeyName)
 	}
 	cfg.AllowedUsers = cleanList(cfg.AllowedUsers)
 	cfg.AllowedUsergroups = cleanList(cfg.AllowedUsergroups)
@@ -88,54 +161,80 @@ func loadConfig(getenv func(string) string) (config, error) {
 		v    time.Duration
 	}{{"IPROYAL_TIMEOUT", cfg.IPRoyalTimeout}, {"SHUTDOWN_TIMEOUT", cfg.ShutdownTimeout}, {"COMMAND_TIMEOUT", cfg.CommandTimeout}} {
 		if d.v <= 0 {
-			return cfg, fmt.Errorf("%s must be a duration above zero, like 10s or 2m, not %s", d.name, d.v)
+			p.addf("%s must be a duration above zero, like 10s or 2m, not %s", d.name, d.v)
 		}
 	}
 	if cfg.MaxHashes < 1 {
-		return cfg, fmt.Errorf("MAX_HASHES must be at least 1, not %d", cfg.MaxHashes)
+		p.addf("MAX_HASHES must be at least 1, not %d", cfg.MaxHashes)
 	}
 	if cfg.MaxConcurrent < 1 {
-		return cfg, fmt.Errorf("MAX_CONCURRENT must be at least 1, not %d", cfg.MaxConcurrent)
+		p.addf("MAX_CONCURRENT must be at least 1, not %d", cfg.MaxConcurrent)
 	}
 	if cfg.ConfirmAbove < 1 {
-		return cfg, fmt.Errorf("CONFIRM_ABOVE must be at least 1, not %d; to never ask, set it to MAX_HASHES or more", cfg.ConfirmAbove)
+		p.addf("CONFIRM_ABOVE must be at least 1, not %d; to never ask, set it to MAX_HASHES or more", cfg.ConfirmAbove)
 	}
 	if cfg.ConfirmTTL <= 0 || cfg.ConfirmTTL > 30*time.Minute {
 		// Slack's response_url, which the confirmation is answered through, lives 30 minutes.
-		return cfg, fmt.Errorf("CONFIRM_TTL must be more than 0 and at most 30m, not %s", cfg.ConfirmTTL)
+		p.addf("CONFIRM_TTL must be more than 0 and at most 30m, not %s", cfg.ConfirmTTL)
 	}
-	if cfg.ConfirmSecret != "" && len(cfg.ConfirmSecret) < 32 {
-		return cfg, fmt.Errorf("CONFIRM_SECRET must be at least 32 characters (try: openssl rand -hex 32)")
+	if cfg.ConfirmSecret != "" {
+		if why := weakSecret(cfg.ConfirmSecret); why != "" {
+			p.addf("CONFIRM_SECRET %s; make one with: openssl rand -hex 32 (or leave it unset to derive the key from SLACK_BOT_TOKEN)", why)
+		}
 	}
 	if cfg.RateLimit < 0 {
-		return cfg, fmt.Errorf("RATE_LIMIT_PER_MINUTE must be 0 (no limit) or more, not %d", cfg.RateLimit)
+		p.addf("RATE_LIMIT_PER_MINUTE must be 0 (no limit) or more, not %d", cfg.RateLimit)
 	}
 	if !strings.HasPrefix(cfg.SlashCommand, "/") {
-		return cfg, fmt.Errorf("SLASH_COMMAND must start with /, like /reset-sessions")
+		p.addf("SLASH_COMMAND must start with /, like /reset-sessions")
 	}
 	if _, err := parseLevel(cfg.LogLevel); err != nil {
-		return cfg, err
+		p.add(err)
+		cfg.LogLevel = "info"
 	}
 	if cfg.LogFormat != "json" && cfg.LogFormat != "text" {
-		return cfg, fmt.Errorf("LOG_FORMAT must be json or text, not %q", cfg.LogFormat)
+		p.addf("LOG_FORMAT must be json or text, not %q", cfg.LogFormat)
+		cfg.LogFormat = "json"
 	}
-	if err := checkAddr(cfg.HTTPAddr); err != nil {
-		return cfg, err
-	}
+	p.add(checkAddr(cfg.HTTPAddr))
+	p.add(checkURL("SLACK_API_URL", cfg.SlackAPIURL, "https://slack.com/api/"))
+	p.add(checkURL("IPROYAL_API_URL", cfg.IPRoyalAPIURL, "https://resi-api.iproyal.com/v1"))
 	if !strings.HasSuffix(cfg.SlackAPIURL, "/") {
 		cfg.SlackAPIURL += "/" // slack-go appends method names to it
 	}
-	return cfg, nil
+	return cfg, p.err()
+}
+
+// checkURL checks that an API base is an absolute http(s) URL, before
+// anything tries to connect to it.
+func checkURL(name, raw, example string) error {
+	u, err := url.Parse(raw)
+	if err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.Opaque == "" {
+		return nil
+	}
+	return fmt.Errorf("%s must be an absolute http or https URL, like %s, got %q", name, example, redactURL(raw))
+}
+
+// redactURL hides the user information of a URL (a proxy's password, say)
+// before it is shown, even when the URL does not parse.
+func redactURL(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	if at := strings.LastIndex(raw, "@"); at >= 0 {
+		scheme, _, found := strings.Cut(raw[:at], "://")
+		if found {
+			return scheme + "://[redacted]" + raw[at:]
+		}
+		return "[redacted]" + raw[at:]
+	}
+	return raw
 }
 
 // plainWords says what envconfig could not parse in words a person can
 // act on: the variable, the form it takes, and what it got. None of the
 // typed (non-string) variables is a secret, so the value can be shown.
-func plainWords(err error) error {
-	var pe *envconfig.ParseError
-	if !errors.As(err, &pe) {
-		return err
-	}
+func plainWords(pe *envconfig.ParseError) error {
 	form := "a " + pe.TypeName
 	switch pe.TypeName {
 	case "int":
@@ -172,6 +271,10 @@ func variables(w io.Writer) {
 		tag := t.Field(i).Tag
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", tag.Get("envconfig"), tag.Get("default"), tag.Get("desc"))
 	}
+	// Go's runtime reads these itself; sessionbot only changes their defaults (gc.go).
+	fmt.Fprintf(tw, "GOGC\t%d\tGo's collector target (Go's own default is 100)\n", defaultGOGC)
+	fmt.Fprintf(tw, "GOMEMLIMIT\t\tGo's soft memory limit; default 80%% of the container's memory limit, if it has one\n")
+	fmt.Fprintf(tw, "GOMAXPROCS\t%d\tthreads running Go code at once\n", defaultGOMAXPROCS)
 	_ = tw.Flush()
 }
 
@@ -193,50 +296,55 @@ func (c config) validateIPRoyal() error {
 	return nil
 }
 
-// validateAccess checks the allow-list variables' shapes.
+// validateAccess checks the allow-list variables' shapes, every ID of them.
 func (c config) validateAccess() error {
-	check := func(name string, ids []string, prefixes string) error {
+	var p problems
+	check := func(name string, ids []string, prefixes string) {
 		for _, id := range ids {
 			if !validSlackID(id, prefixes) {
-				return fmt.Errorf("%s: %q is not a Slack ID starting with one of %q (use IDs, not names: copy them from the profile or channel details)", name, id, prefixes)
+				p.addf("%s: %q is not a Slack ID starting with one of %q (use IDs, not names: copy them from the profile or channel details)", name, id, prefixes)
 			}
 		}
-		return nil
 	}
-	if err := check("ALLOWED_USERS", c.AllowedUsers, "UW"); err != nil {
-		return err
-	}
-	if err := check("ALLOWED_USERGROUPS", c.AllowedUsergroups, "S"); err != nil {
-		return err
-	}
-	if err := check("ALLOWED_CHANNELS", c.AllowedChannels, "CGD"); err != nil {
-		return err
-	}
+	check("ALLOWED_USERS", c.AllowedUsers, "UW")
+	check("ALLOWED_USERGROUPS", c.AllowedUsergroups, "S")
+	check("ALLOWED_CHANNELS", c.AllowedChannels, "CGD")
 	if c.AuditChannel != "" {
-		return check("AUDIT_CHANNEL", []string{c.AuditChannel}, "CG")
+		check("AUDIT_CHANNEL", []string{c.AuditChannel}, "CG")
+	}
+	return p.err()
+}
+
+// validateSlackTokens checks the shapes of the two Slack tokens.
+func (c config) validateSlackTokens() error {
+	var p problems
+	switch {
+	case c.SlackAppToken == "":
+		p.addf("SLACK_APP_TOKEN is not set: create an app-level token with the connections:write scope (the app's Basic Information page) and set it")
+	case !strings.HasPrefix(c.SlackAppToken, "xapp-"):
+		p.addf("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+	}
+	switch {
+	case c.SlackBotToken == "":
+		p.addf("SLACK_BOT_TOKEN is not set: install the app to the workspace and set its Bot User OAuth Token")
+	case !strings.HasPrefix(c.SlackBotToken, "xoxb-"):
+		p.addf("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+	}
+	return p.err()
+}
+
+// validateAllowList checks that someone at all may reset.
+func (c config) validateAllowList() error {
+	if len(c.AllowedUsers) == 0 && len(c.AllowedUsergroups) == 0 {
+		return fmt.Errorf("neither ALLOWED_USERS nor ALLOWED_USERGROUPS is set: with no allow-list nobody could reset sessions, so sessionbot will not start; set at least one")
 	}
 	return nil
 }
 
-// validateBot checks everything the Slack bot needs before it starts.
+// validateBot checks everything the Slack bot needs before it starts, and
+// lists every problem at once.
 func (c config) validateBot() error {
-	switch {
-	case c.SlackAppToken == "":
-		return fmt.Errorf("SLACK_APP_TOKEN is not set: create an app-level token with the connections:write scope (the app's Basic Information page) and set it")
-	case !strings.HasPrefix(c.SlackAppToken, "xapp-"):
-		return fmt.Errorf("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
-	case c.SlackBotToken == "":
-		return fmt.Errorf("SLACK_BOT_TOKEN is not set: install the app to the workspace and set its Bot User OAuth Token")
-	case !strings.HasPrefix(c.SlackBotToken, "xoxb-"):
-		return fmt.Errorf("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
-	}
-	if err := c.validateIPRoyal(); err != nil {
-		return err
-	}
-	if len(c.AllowedUsers) == 0 && len(c.AllowedUsergroups) == 0 {
-		return fmt.Errorf("neither ALLOWED_USERS nor ALLOWED_USERGROUPS is set: with no allow-list nobody could reset sessions, so sessionbot will not start; set at least one")
-	}
-	return c.validateAccess()
+	return configErrors(c.validateSlackTokens(), c.validateIPRoyal(), c.validateAllowList(), c.validateAccess())
 }
 
 // confirmKey is the key that signs confirmations. Every replica must use

@@ -27,7 +27,7 @@ const (
 	iproyalToken = "iproyal-secret-0123456789"
 	subPassword  = "proxy-password-s3cr3t"
 	// confirmSecret is set where a test needs it; a short one is in a config test.
-	confirmSecret = "confirm-secret-0123456789abcdef0123456789"
+	confirmSecret = "9c1089a7208892e9aaf02713ca61cd68d1bff136773fc8b5b79140e4158d7103"
 
 	allowedUser = "U0ALLOWED"
 	otherUser   = "U0OTHER"

@@ -7,13 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 )
-
-// version is stamped at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 const usage = `sessionbot resets IPRoyal residential sticky sessions from Slack, with an audit trail.
 
@@ -23,6 +19,7 @@ Usage:
                                             try the bot's command handling in the terminal
   sessionbot reset [--dry-run] TARGET...    reset sessions once (TARGET: hash or sub-user username)
   sessionbot find TEXT                      list the sub-users whose username contains TEXT
+  sessionbot check                          check the configuration, Slack and IPRoyal; exit 0 when all pass
   sessionbot healthcheck                    probe /readyz on HTTP_ADDR; exit 0 when ready
   sessionbot version                        print the version
   sessionbot help                           show this help
@@ -69,6 +66,29 @@ Exit codes: 0 reset; 1 IPRoyal failed; 2 a bad target or configuration.
 Lists the sub-users whose username contains TEXT, with their hashes and
 traffic, at most 20 (IPRoyal's search).
 `,
+	"check": `Usage: sessionbot check
+
+Checks the whole setup with the environment it runs in (locally, in the
+container, or with kubectl exec beside a running bot), and prints one line
+per item, ✔ or ✘ with what to do: every variable; SLACK_BOT_TOKEN and its
+scopes; the users, user groups and channels behind the configured IDs; that
+the bot is in ALLOWED_CHANNELS and AUDIT_CHANNEL and reads the journal;
+that SLACK_APP_TOKEN opens a Socket Mode connection (closed at once); and
+that IPRoyal accepts IPROYAL_API_TOKEN. It resets nothing, posts nothing
+and does not listen on HTTP_ADDR.
+
+Exit codes: 0 every item passed; 1 one or more did not.
+`,
+	"version": `Usage: sessionbot version
+
+Prints the version: the one stamped at build time (-ldflags "-X
+main.version=..."), else the module version and commit that go install or
+go build recorded, else "dev".
+`,
+	"help": `Usage: sessionbot help
+
+Prints every command, the exit codes, and every variable with its default.
+`,
 	"healthcheck": `Usage: sessionbot healthcheck
 
 Probes /readyz on HTTP_ADDR, for a container HEALTHCHECK: exit 0 when the
@@ -94,7 +114,7 @@ type inputError struct{ msg string }
 func (e *inputError) Error() string { return e.msg }
 
 func exitCode(err error) int {
-	if errors.As(err, new(*usageError)) || errors.As(err, new(*inputError)) {
+	if errors.As(err, new(*usageError)) || errors.As(err, new(*inputError)) || errors.As(err, new(*configError)) {
 		return 2
 	}
 	return 1
@@ -106,11 +126,11 @@ func exitCode(err error) int {
 // the commands a person types.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
-	if err == nil {
-		return nil
+	if err == nil || errors.As(err, new(*checkFailed)) { // the checklist said it all
+		return err
 	}
 	msg := err.Error()
-	if errors.As(err, new(*usageError)) {
+	if errors.As(err, new(*usageError)) || errors.As(err, new(*configError)) {
 		msg += " (see 'sessionbot help')"
 	}
 	if len(args) < 2 || args[1] == "bot" {
@@ -120,6 +140,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		newLogger(stderr, config{LogLevel: "info", LogFormat: format}).Error("sessionbot could not start", "error", msg, "exit_code", exitCode(err))
 		return err
+	}
+	var ce *configError
+	if errors.As(err, &ce) {
+		msg = ce.list() + "\n(see 'sessionbot help')"
 	}
 	fmt.Fprintln(stderr, "sessionbot: "+msg)
 	return err
@@ -143,13 +167,18 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runReset(ctx, rest, getenv, stdout, stderr)
 	case "find":
 		return runFind(ctx, rest, getenv, stdout)
+	case "check":
+		return runCheck(ctx, rest, getenv, stdout)
 	case "healthcheck":
 		if err := rejectFlags(rest); err != nil {
 			return err
 		}
 		return runHealthcheck(ctx, getenv, stdout)
 	case "version", "--version", "-v":
-		fmt.Fprintf(stdout, "sessionbot %s (%s)\n", version, runtime.Version())
+		if err := rejectFlags(rest); err != nil {
+			return err
+		}
+		fmt.Fprint(stdout, currentBuild())
 		return nil
 	case "help", "--help", "-h":
 		fmt.Fprint(stdout, usage)

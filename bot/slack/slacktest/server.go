@@ -265,6 +265,7 @@ type Server struct {
 	calls        []Call
 	failures     map[string][]Failure
 	groups       map[string][]string
+	ws           workspace // users, user groups, channels, scopes: workspace.go
 	ts           int
 	closed       bool
 	subs         []chan Event
@@ -1088,6 +1089,9 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if s.workspaceAPI(w, method, params) {
+		return
+	}
 	switch method {
 	case "apps.connections.open":
 		u := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/link/?ticket=" + strconv.FormatInt(time.Now().UnixNano(), 36)
