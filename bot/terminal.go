@@ -134,3 +134,77 @@ func CommandLineFound(text string, subs []iproyal.Subuser, total int) string {
 	}
 	return out
 }
+
+// PolicySummary is what `sessionbot policy check` prints of a valid file:
+// a line for it, and one per grant.
+func PolicySummary(file string, p *policy.Policy) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, sayPolicyValid, file, plural(len(p.Grants), sayGrantOne, sayGrantMany), shortSum(p.SHA256))
+	for _, g := range p.Grants {
+		subs := strings.Join(g.Subusers, " ")
+		if slices.Contains(g.Subusers, "*") {
+			subs = sayPolicyEveryone
+		}
+		where := sayPolicyAnywhere
+		if len(g.Channels) > 0 {
+			where = fmt.Sprintf(sayPolicyOnlyIn, strings.Join(g.Channels, " "))
+		}
+		if g.MaxTargets > 0 {
+			where += fmt.Sprintf(sayPolicyMaxAt, g.MaxTargets)
+		}
+		approval := ""
+		if a := g.Approval; a != nil {
+			approval = fmt.Sprintf(sayPolicyApproval, strings.Join(append(slices.Clone(a.Users), a.Usergroups...), " "), approvalWhen(a))
+		}
+		fmt.Fprintf(&b, sayPolicySummary, g.Name, g.Line, subs, strings.Join(append(slices.Clone(g.Users), g.Usergroups...), " "), where, approval)
+	}
+	return b.String()
+}
+
+// PolicyCan is what `sessionbot policy can` prints: for each target, the
+// grant that allows it for req, or that none does; allowed says whether
+// every target is.
+func PolicyCan(p *policy.Policy, req policy.Requester, targets []string) (out string, allowed bool) {
+	ts := make([]policy.Target, len(targets))
+	for i, t := range targets {
+		if h, err := iproyal.ParseHash(t); err == nil {
+			ts[i] = policy.Target{Hash: h} // offline, a hash is only a hash
+		} else {
+			ts[i] = policy.Target{Username: t}
+		}
+	}
+	d := p.Decide(req, ts)
+	var b strings.Builder
+	for i, t := range targets {
+		gi := d.Grant[i]
+		if gi < 0 {
+			fmt.Fprintf(&b, sayPolicyDeny, t, req.User)
+			continue
+		}
+		g := &p.Grants[gi]
+		switch {
+		case slices.Contains(d.Over, g.Name):
+			fmt.Fprintf(&b, sayPolicyDenyOver, t, g.Name, g.MaxTargets)
+		case g.Approval != nil && g.Approval.Needs(ts, d, gi):
+			fmt.Fprintf(&b, sayPolicyAllowWait, t, g.Name, strings.Join(append(slices.Clone(g.Approval.Users), g.Approval.Usergroups...), ", "))
+		default:
+			fmt.Fprintf(&b, sayPolicyAllow, t, g.Name)
+		}
+	}
+	return b.String(), d.Allowed()
+}
+
+// approvalWhen says when an approval is needed.
+func approvalWhen(a *policy.Approval) string {
+	var when []string
+	if a.Above == 0 && len(a.Subusers) == 0 {
+		return sayApprovalAlways
+	}
+	if a.Above >= 0 {
+		when = append(when, fmt.Sprintf(sayApprovalAbove, a.Above))
+	}
+	if len(a.Subusers) > 0 {
+		when = append(when, fmt.Sprintf(sayApprovalFor, strings.Join(a.Subusers, " ")))
+	}
+	return strings.Join(when, sayOr)
+}

@@ -510,3 +510,26 @@ const (
 	sayGrantOne      = "grant"
 	sayGrantMany     = "grants"
 )
+
+// sessionbot policy check and policy can.
+const (
+	sayPolicyValid     = "%s is valid: %s, sha256 %s…\n"
+	sayPolicySummary   = "  %s (line %d): %s for %s%s%s\n"
+	sayPolicyEveryone  = "every sub-user"
+	sayPolicyUsersOf   = "%s"
+	sayPolicyAnywhere  = ", any channel"
+	sayPolicyOnlyIn    = ", only in %s"
+	sayPolicyMaxAt     = ", at most %d at once"
+	sayPolicyApproval  = ", approval by %s (%s)"
+	sayPolicyAllow     = "allow %s (grant %s)\n"
+	sayPolicyAllowWait = "allow %s (grant %s, needs approval by %s)\n"
+	sayPolicyDeny      = "deny %s (no grant for %s covers it here)\n"
+	sayPolicyDenyOver  = "deny %s (grant %s allows at most %d at once)\n"
+)
+
+// When an approval is needed.
+const (
+	sayApprovalAlways = "every request"
+	sayApprovalAbove  = "more than %d targets"
+	sayApprovalFor    = "any of %s"
+)

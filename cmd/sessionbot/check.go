@@ -59,6 +59,11 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	for _, problem := range p {
 		c.fail("%s", problem)
 	}
+	if cfg.PolicyFile != "" {
+		if pol, err := loadPolicy(cfg.PolicyFile); err == nil {
+			c.pass("POLICY_FILE %s: valid, %d grants (sessionbot policy check lists them), sha256 %.12s…", cfg.PolicyFile, len(pol.Grants), pol.SHA256)
+		}
+	}
 	// What the configuration lines above refused is not tried: a user
 	// token in SLACK_BOT_TOKEN would pass auth.test, and say nothing.
 	switch {

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/sessionbot/sessionbot/bot/policy"
 )
 
 // config is everything sessionbot reads from its environment. The desc
@@ -29,6 +31,7 @@ type config struct {
 	AllowedUsers      []string      `envconfig:"ALLOWED_USERS" desc:"Slack user IDs allowed to reset, comma-separated"`
 	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS" desc:"user group IDs (S...) whose members are allowed"`
 	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS" desc:"if set, the only channel IDs the command works in"`
+	PolicyFile        string        `envconfig:"POLICY_FILE" desc:"path to a YAML policy file: who may reset which sub-users, where (README: Per-team access); instead of ALLOWED_*"`
 	AuditChannel      string        `envconfig:"AUDIT_CHANNEL" desc:"channel ID for the audit trail and the journal"`
 	SlashCommand      string        `envconfig:"SLASH_COMMAND" default:"/reset-sessions" desc:"the command the bot answers"`
 	MaxHashes         int           `envconfig:"MAX_HASHES" default:"100" desc:"most targets in one command"`
@@ -333,12 +336,50 @@ func (c config) validateSlackTokens() error {
 	return p.err()
 }
 
-// validateAllowList checks that someone at all may reset.
+// validateAllowList checks that someone at all may reset: by the ALLOWED_*
+// variables, or by a valid POLICY_FILE, never both.
 func (c config) validateAllowList() error {
+	if c.PolicyFile != "" {
+		var p problems
+		for _, v := range []struct {
+			name string
+			set  bool
+		}{{"ALLOWED_USERS", len(c.AllowedUsers) > 0}, {"ALLOWED_USERGROUPS", len(c.AllowedUsergroups) > 0}, {"ALLOWED_CHANNELS", len(c.AllowedChannels) > 0}} {
+			if v.set {
+				p.addf("POLICY_FILE and %s are both set: the policy file says who may reset what, and where; move %s into it as a grant, and unset it", v.name, v.name)
+			}
+		}
+		if _, err := c.policy(); err != nil {
+			p.add(err)
+		}
+		return p.err()
+	}
 	if len(c.AllowedUsers) == 0 && len(c.AllowedUsergroups) == 0 {
-		return fmt.Errorf("neither ALLOWED_USERS nor ALLOWED_USERGROUPS is set: with no allow-list nobody could reset sessions, so sessionbot will not start; set at least one")
+		return fmt.Errorf("neither ALLOWED_USERS nor ALLOWED_USERGROUPS is set (nor POLICY_FILE): with no allow-list nobody could reset sessions, so sessionbot will not start; set at least one")
 	}
 	return nil
+}
+
+// policy is who may reset what: POLICY_FILE's, or else the ALLOWED_*
+// variables' one grant of everything.
+func (c config) policy() (*policy.Policy, error) {
+	if c.PolicyFile == "" {
+		return policy.Everything(c.AllowedUsers, c.AllowedUsergroups, c.AllowedChannels), nil
+	}
+	return loadPolicy(c.PolicyFile)
+}
+
+// loadPolicy reads and checks the policy file at path.
+func loadPolicy(path string) (*policy.Policy, error) {
+	content, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("POLICY_FILE %q cannot be read: %w", path, err)
+	}
+	p, err := policy.Parse(content)
+	if err != nil {
+		return nil, fmt.Errorf("POLICY_FILE %s: %w", path, err)
+	}
+	return p, nil
 }
 
 // validateBot checks everything the Slack bot needs before it starts, and

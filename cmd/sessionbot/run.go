@@ -20,6 +20,9 @@ Usage:
   sessionbot reset [--dry-run] TARGET...    reset sessions once (TARGET: hash or sub-user username)
   sessionbot find TEXT                      list the sub-users whose username contains TEXT
   sessionbot check                          check the configuration, Slack and IPRoyal; exit 0 when all pass
+  sessionbot policy check [FILE]            check a policy file (default $POLICY_FILE)
+  sessionbot policy can --user U [--groups S,S] [--channel C] TARGET...
+                                            what the policy lets U reset, offline
   sessionbot healthcheck                    probe /readyz on HTTP_ADDR; exit 0 when ready
   sessionbot version                        print the version
   sessionbot help                           show this help
@@ -79,6 +82,19 @@ and does not listen on HTTP_ADDR.
 
 Exit codes: 0 every item passed; 1 one or more did not.
 `,
+	"policy": `Usage: sessionbot policy check [FILE]
+       sessionbot policy can --user U [--groups S,S] [--channel C] [--file FILE] TARGET...
+
+policy check reads a policy file (FILE, or $POLICY_FILE) and prints a line
+per grant. Exit codes: 0 valid; 2 not, with the line of each mistake.
+
+policy can says, offline and without tokens, what the policy lets user U
+(a member of the groups S, in channel C when given) reset: one line per
+TARGET, "allow TARGET (grant NAME)" or "deny TARGET (...)". A TARGET is a
+username, or a hash, which offline matches only the hashes a grant lists
+and "*". Exit codes: 0 every target allowed; 1 one or more denied; 2 a
+mistake in the command or the file. Run it in CI to test a policy change.
+`,
 	"version": `Usage: sessionbot version
 
 Prints the version: the one stamped at build time (-ldflags "-X
@@ -126,7 +142,7 @@ func exitCode(err error) int {
 // the commands a person types.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
-	if err == nil || errors.As(err, new(*checkFailed)) { // the checklist said it all
+	if err == nil || errors.As(err, new(*checkFailed)) || errors.As(err, new(*silentError)) { // what was printed said it all
 		return err
 	}
 	msg := err.Error()
@@ -169,6 +185,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runFind(ctx, rest, getenv, stdout)
 	case "check":
 		return runCheck(ctx, rest, getenv, stdout)
+	case "policy":
+		return runPolicy(rest, getenv, stdout)
 	case "healthcheck":
 		if err := rejectFlags(rest); err != nil {
 			return err

@@ -23,7 +23,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sessionbot/sessionbot/bot"
-	"github.com/sessionbot/sessionbot/bot/policy"
 	"github.com/sessionbot/sessionbot/bot/slack"
 	"github.com/sessionbot/sessionbot/iproyal"
 )
@@ -108,6 +107,10 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		"allowed_users", len(cfg.AllowedUsers), "allowed_usergroups", len(cfg.AllowedUsergroups),
 		"allowed_channels", len(cfg.AllowedChannels), "gogc", gcPercent(), "gomemlimit", gcMemoryLimit(), "gomaxprocs", runtime.GOMAXPROCS(0))
 
+	allowed, err := cfg.policy() // checked with the configuration: it may have changed since
+	if err != nil {
+		return &configError{[]string{err.Error()}}
+	}
 	var journal bot.Journal
 	if cfg.AuditChannel != "" {
 		journal = watchedJournal{Journal: sl.Journal(cfg.AuditChannel), readable: journalReadable}
@@ -124,7 +127,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		RateLimitPerMinute: cfg.RateLimit,
 		Observe:            bot.Observer{Outcome: metrics.count},
 		Log:                log,
-	}, bot.NewAuthorizer(policy.Everything(cfg.AllowedUsers, cfg.AllowedUsergroups, cfg.AllowedChannels), sl, nil), ipr, sl)
+	}, bot.NewAuthorizer(allowed, sl, nil), ipr, sl)
 
 	// The socket, the sweep and the token check live and die together:
 	// the socket's end (a SIGTERM, or Slack refusing the app token) ends
@@ -138,6 +141,13 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		b.RunSweeper(gctx)
 		return nil
 	})
+	if cfg.PolicyFile != "" {
+		w := newPolicyWatch(cfg.PolicyFile, b, allowed, log, reg)
+		g.Go(func() error {
+			w.run(gctx)
+			return nil
+		})
+	}
 	g.Go(func() error {
 		if err := sl.Run(gctx, b, cfg.ShutdownTimeout); err != nil {
 			return err

@@ -70,11 +70,19 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	log := newLogger(logs, cfg)
 
 	users := cfg.AllowedUsers
-	anyone := len(users) == 0 && len(cfg.AllowedUsergroups) == 0
+	anyone := cfg.PolicyFile == "" && len(users) == 0 && len(cfg.AllowedUsergroups) == 0
 	if anyone {
 		users = []string{user}
 	}
 	allowed := policy.Everything(users, cfg.AllowedUsergroups, cfg.AllowedChannels)
+	if cfg.PolicyFile != "" {
+		if err := cfg.validateAllowList(); err != nil {
+			return err
+		}
+		if allowed, err = cfg.policy(); err != nil {
+			return &configError{[]string{err.Error()}}
+		}
+	}
 	var ipr bot.IPRoyal
 	if !dryRun {
 		if err := cfg.validateIPRoyal(); err != nil {

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sessionbot/sessionbot/bot"
+	"github.com/sessionbot/sessionbot/bot/policy"
+)
+
+// runPolicy is "sessionbot policy check [FILE]" and "sessionbot policy can
+// ...": a policy file checked, and asked, offline, with no token.
+func runPolicy(args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usagef("policy needs check or can: sessionbot policy check [FILE], sessionbot policy can --user U TARGET...")
+	}
+	switch args[0] {
+	case "check":
+		return policyCheck(args[1:], getenv, stdout)
+	case "can":
+		return policyCan(args[1:], getenv, stdout)
+	}
+	return usagef("unknown policy command %q: it has check and can", args[0])
+}
+
+// policyFile is the file a policy command reads: given, or POLICY_FILE.
+func policyFile(given string, getenv func(string) string) (string, error) {
+	if given != "" {
+		return given, nil
+	}
+	if f := getenv("POLICY_FILE"); f != "" {
+		return f, nil
+	}
+	return "", usagef("no policy file: give its path, or set POLICY_FILE")
+}
+
+func policyCheck(args []string, getenv func(string) string, stdout io.Writer) error {
+	if err := rejectFlags(args); err != nil {
+		return err
+	}
+	args = operands(args)
+	if len(args) > 1 {
+		return usagef("policy check takes one FILE at most")
+	}
+	file, err := policyFile(strings.Join(args, ""), getenv)
+	if err != nil {
+		return err
+	}
+	p, err := loadPolicy(file)
+	if err != nil {
+		return &usageError{err}
+	}
+	fmt.Fprint(stdout, bot.PolicySummary(file, p))
+	return nil
+}
+
+func policyCan(args []string, getenv func(string) string, stdout io.Writer) error {
+	args, user, err := takeValue(args, "--user")
+	if err != nil {
+		return err
+	}
+	args, groups, err := takeValue(args, "--groups")
+	if err != nil {
+		return err
+	}
+	args, channel, err := takeValue(args, "--channel")
+	if err != nil {
+		return err
+	}
+	args, file, err := takeValue(args, "--file")
+	if err != nil {
+		return err
+	}
+	if err := rejectFlags(args); err != nil {
+		return err
+	}
+	targets := operands(args)
+	switch {
+	case !validSlackID(user, "UW"):
+		return usagef("policy can needs --user with a Slack user ID, like U0123ABCD, not %q", user)
+	case channel != "" && !validSlackID(channel, "CGD"):
+		return usagef("--channel needs a Slack channel ID, like C0789IJKL, not %q", channel)
+	case len(targets) == 0:
+		return usagef("policy can needs at least one TARGET: a sub-user's username or a hash")
+	}
+	member := map[string]bool{}
+	for _, g := range strings.Split(groups, ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		if !validSlackID(g, "S") {
+			return usagef("--groups needs Slack user group IDs, like S0456EFGH, not %q", g)
+		}
+		member[g] = true
+	}
+	if file, err = policyFile(file, getenv); err != nil {
+		return err
+	}
+	p, err := loadPolicy(file)
+	if err != nil {
+		return &usageError{err}
+	}
+	out, allowed := bot.PolicyCan(p, policy.Requester{User: user, Channel: channel, Member: func(g string) bool { return member[g] }}, targets)
+	fmt.Fprint(stdout, out)
+	if !allowed {
+		return errDenied
+	}
+	return nil
+}
+
+// errDenied is policy can's exit 1: some target is denied. Its lines said
+// which already.
+var errDenied = &silentError{errors.New("denied")}
+
+// silentError exits 1 with nothing more to say than what was printed.
+type silentError struct{ error }
+
+// policyPoll is how often a running bot looks at its policy file for a new
+// version (Kubernetes swaps a mounted ConfigMap's symlink); SIGHUP looks at
+// once.
+const policyPoll = 5 * time.Second
+
+// policyWatch keeps the bot's policy the file's: a valid new version is in
+// force between two requests, and said once in the audit channel; an
+// invalid one leaves the policy in force, and is said once (an ERROR, the
+// audit channel, sessionbot_policy_valid 0) until a valid one comes.
+type policyWatch struct {
+	path    string
+	b       *bot.Bot
+	log     *slog.Logger
+	valid   prometheus.Gauge
+	reloads *prometheus.CounterVec
+	last    string // the sha256 of the content last looked at
+}
+
+func newPolicyWatch(path string, b *bot.Bot, current *policy.Policy, log *slog.Logger, reg prometheus.Registerer) *policyWatch {
+	w := &policyWatch{path: path, b: b, log: log, last: current.SHA256,
+		valid: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sessionbot_policy_valid",
+			Help: "1 while the policy file's last version is valid and in force, 0 while an invalid one waits to be fixed.",
+		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sessionbot_policy_reloads_total",
+			Help: "New versions of the policy file, by result: ok (in force) or invalid (refused).",
+		}, []string{"result"}),
+	}
+	w.valid.Set(1)
+	w.reloads.WithLabelValues("ok")
+	w.reloads.WithLabelValues("invalid")
+	reg.MustRegister(w.valid, w.reloads)
+	return w
+}
+
+// run looks at the file every policyPoll, and on SIGHUP, until ctx ends.
+func (w *policyWatch) run(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	t := time.NewTicker(policyPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-hup:
+			w.log.Info("SIGHUP: reading the policy file again", "path", w.path)
+		}
+		w.look()
+	}
+}
+
+// look reads the file, and acts on a version not seen before.
+func (w *policyWatch) look() {
+	content, err := os.ReadFile(w.path)
+	if err != nil {
+		w.log.Warn("cannot read the policy file; the policy in force stays", "path", w.path, "error", err)
+		return
+	}
+	sum := sha256.Sum256(content)
+	hash := hex.EncodeToString(sum[:])
+	if hash == w.last {
+		return
+	}
+	w.last = hash
+	p, err := policy.Parse(content)
+	if err != nil {
+		w.valid.Set(0)
+		w.reloads.WithLabelValues("invalid").Inc()
+		w.b.PolicyRefused(err, hash)
+		return
+	}
+	w.valid.Set(1)
+	w.reloads.WithLabelValues("ok").Inc()
+	w.b.SetPolicy(p)
+}
