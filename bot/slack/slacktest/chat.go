@@ -1,0 +1,132 @@
+package slacktest
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// AddMessage makes a message someone (not the app) wrote in channel, such
+// as an alert, and returns it: the app can reply in its thread and react
+// to it.
+func (s *Server) AddMessage(channel, text string) Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ts++
+	m := Message{Channel: channel, TS: fmt.Sprintf("%d.%06d", s.epoch(), s.ts), Text: text}
+	s.current[channel+"/"+m.TS] = &m
+	return m
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, params url.Values) {
+	channel := params.Get("channel")
+	if channel == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "channel_not_found"})
+		return
+	}
+	blocks, metadata, code := checkMessage(params, true)
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	s.mu.Lock()
+	thread := params.Get("thread_ts")
+	if thread != "" {
+		if _, ok := s.current[channel+"/"+thread]; !ok {
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "thread_not_found"})
+			return
+		}
+	}
+	s.ts++
+	ts := fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
+	m := Message{
+		Channel: channel, TS: ts, Text: params.Get("text"), Blocks: blocks,
+		ThreadTS: thread, Broadcast: params.Get("reply_broadcast") == "true", Metadata: metadata,
+	}
+	s.messages = append(s.messages, m)
+	cur := m
+	s.current[channel+"/"+ts] = &cur
+	s.notify()
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventMessage, At: time.Now(), Message: m})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts})
+}
+
+// epoch is the seconds part of the next message's ts: now, as Slack stamps
+// messages with its clock, so that a ts says how old a message is. Call
+// with mu held.
+func (s *Server) epoch() int64 { return time.Now().Unix() }
+
+func (s *Server) updateMessage(w http.ResponseWriter, params url.Values) {
+	channel, ts := params.Get("channel"), params.Get("ts")
+	blocks, metadata, code := checkMessage(params, true)
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	s.mu.Lock()
+	m, ok := s.current[channel+"/"+ts]
+	if !ok {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "message_not_found"})
+		return
+	}
+	m.Text, m.Blocks = params.Get("text"), blocks
+	if metadata != nil {
+		m.Metadata = metadata
+	}
+	s.updates = append(s.updates, Update{Channel: channel, TS: ts, Text: m.Text, Blocks: blocks, Metadata: metadata})
+	s.notify()
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventUpdate, At: time.Now(), Message: Message{Channel: channel, TS: ts}})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts, "text": params.Get("text")})
+}
+
+func (s *Server) postEphemeral(w http.ResponseWriter, params url.Values) {
+	blocks, _, code := checkMessage(params, true)
+	switch {
+	case params.Get("channel") == "":
+		code = "channel_not_found"
+	case params.Get("user") == "":
+		code = "user_not_found"
+	}
+	if code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	s.mu.Lock()
+	s.ephemerals = append(s.ephemerals, Ephemeral{
+		Channel: params.Get("channel"), User: params.Get("user"), ThreadTS: params.Get("thread_ts"),
+		Text: params.Get("text"), Blocks: blocks,
+	})
+	s.ts++
+	ts := fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
+	s.notify()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": ts})
+}
+
+func (s *Server) addReaction(w http.ResponseWriter, params url.Values) {
+	r := Reaction{Channel: params.Get("channel"), TS: params.Get("timestamp"), Name: params.Get("name")}
+	s.mu.Lock()
+	if _, ok := s.current[r.Channel+"/"+r.TS]; !ok {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "message_not_found"})
+		return
+	}
+	for _, had := range s.reactions {
+		if had == r {
+			// One bot user on every replica: Slack refuses the second.
+			s.mu.Unlock()
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "already_reacted"})
+			return
+		}
+	}
+	s.reactions = append(s.reactions, r)
+	s.notify()
+	s.mu.Unlock()
+	s.emit(Event{Kind: EventReaction, At: time.Now(), Message: Message{Channel: r.Channel, TS: r.TS}})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}

@@ -1,0 +1,200 @@
+package slacktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Failure scripts one answer of a Web API method.
+type Failure struct {
+	// Error is Slack's error code, answered as HTTP 200 {"ok":false,"error":...}.
+	Error string
+	// RetryAfter, when set, answers HTTP 429 ratelimited with this header.
+	RetryAfter int
+	// Status, when set, answers with this HTTP status (a 5xx, say) and an
+	// HTML body, as Slack's load balancers do.
+	Status int
+	// Channel limits the failure to calls for this channel.
+	Channel string
+	// InThread limits the failure to calls with a thread_ts (thread replies).
+	InThread bool
+	// Delay is waited before answering.
+	Delay time.Duration
+	// Sticky failures answer every matching call, not just the next.
+	Sticky bool
+}
+
+// Fail scripts failures of a Web API method, e.g. Fail("chat.postMessage", Failure{Error: "not_in_channel"}).
+func (s *Server) Fail(method string, fs ...Failure) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures[method] = append(s.failures[method], fs...)
+}
+
+// ClearFailures removes every scripted failure.
+func (s *Server) ClearFailures() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failures = map[string][]Failure{}
+}
+
+// takeFailure returns the next scripted failure for a call. Call with mu held.
+func (s *Server) takeFailure(method string, params url.Values) (Failure, bool) {
+	q := s.failures[method]
+	for i, f := range q {
+		if f.Channel != "" && f.Channel != params.Get("channel") {
+			continue
+		}
+		if f.InThread && params.Get("thread_ts") == "" {
+			continue
+		}
+		if !f.Sticky {
+			s.failures[method] = append(q[:i:i], q[i+1:]...)
+		}
+		return f, true
+	}
+	return Failure{}, false
+}
+
+// webAPI serves the Web API methods, with the token in the Authorization
+// header or the form, and the arguments in a form or a JSON body.
+func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
+	method := r.PathValue("method")
+	params, err := readParams(r)
+	if err != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_form_data"})
+		return
+	}
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if token == "" {
+		token = params.Get("token")
+	}
+	params.Del("token")
+
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Method: method, Params: params, At: time.Now()})
+	f, failing := s.takeFailure(method, params)
+	s.notify()
+	s.mu.Unlock()
+
+	if failing && f.Delay > 0 {
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	want := s.BotToken
+	if method == "apps.connections.open" {
+		want = s.AppToken
+		if r.Header.Get("Authorization") == "" {
+			token = "" // Slack refuses the app token as a form field
+		}
+	}
+	if token == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "not_authed"})
+		return
+	}
+	if token != want {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
+		return
+	}
+	if failing && f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
+		return
+	}
+	if failing && f.Status != 0 {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(f.Status)
+		_, _ = io.WriteString(w, "<html><body>"+http.StatusText(f.Status)+"</body></html>")
+		return
+	}
+	if failing && f.Error != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": f.Error})
+		return
+	}
+
+	switch method {
+	case "apps.connections.open":
+		u := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/link/?ticket=" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "url": u})
+	case "auth.test":
+		writeJSON(w, http.StatusOK, map[string]any{
+			"ok": true, "url": "https://sessionbot-tests.slack.com/", "team": TeamName,
+			"user": "sessionbot", "team_id": TeamID, "user_id": BotUser, "bot_id": BotID,
+		})
+	case "chat.postMessage":
+		s.postMessage(w, params)
+	case "chat.update":
+		s.updateMessage(w, params)
+	case "chat.postEphemeral":
+		s.postEphemeral(w, params)
+	case "conversations.history":
+		s.history(w, params)
+	case "reactions.add":
+		s.addReaction(w, params)
+	case "views.open":
+		s.openView(w, params)
+	case "views.publish":
+		s.publishView(w, params)
+	case "usergroups.users.list":
+		s.mu.Lock()
+		members, ok := s.groups[params.Get("usergroup")]
+		s.mu.Unlock()
+		if !ok {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "no_such_subteam"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "users": members})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
+	}
+}
+
+func readParams(r *http.Request) (url.Values, error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/json" {
+		if err := r.ParseForm(); err != nil {
+			return nil, err
+		}
+		return r.Form, nil
+	}
+	params := url.Values{}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || len(body) == 0 {
+		return params, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			params.Set(k, v)
+		case bool, float64:
+			params.Set(k, fmt.Sprint(v))
+		default:
+			b, _ := json.Marshal(v)
+			params.Set(k, string(b))
+		}
+	}
+	for k, v := range r.URL.Query() {
+		params[k] = v
+	}
+	return params, nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
