@@ -144,7 +144,8 @@ func TestSlackAppManifest(t *testing.T) {
 		// Two outcomes, and the claim on the mention.
 		return len(s.Reactions()) == 3 && len(s.Updates()) >= 4 && len(s.Views()) == 3 && len(s.Ephemerals()) == 1
 	}); err != nil {
-		t.Fatalf("the requests did not finish: reactions %+v, %d updates, %d views", sl.Reactions(), len(sl.Updates()), len(sl.Views()))
+		st := sl.State()
+		t.Fatalf("the requests did not finish: reactions %+v, %d updates, %d views", st.Reactions(), len(st.Updates()), len(st.Views()))
 	}
 
 	// The slash command and the shortcut; posting where not a member; the events.
@@ -154,7 +155,7 @@ func TestSlackAppManifest(t *testing.T) {
 			need[scope] = true
 		}
 	}
-	for _, call := range sl.Calls("") {
+	for _, call := range sl.State().Calls("") {
 		scopes, known := scopeOf[call.Method]
 		if !known {
 			t.Errorf("the bot calls %s, which is not in scopeOf: add it with its scope", call.Method)

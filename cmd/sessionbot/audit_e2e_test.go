@@ -70,9 +70,10 @@ func journalEntryWithin(t *testing.T, sl *slacktest.Server, id, state string, ti
 // auditMessages is every top-level message in the audit channel, as it is now.
 func auditMessages(sl *slacktest.Server) []slacktest.Message {
 	var out []slacktest.Message
-	for _, m := range sl.Messages() {
+	st := sl.State()
+	for _, m := range st.Messages() {
 		if m.Channel == auditChannel && m.ThreadTS == "" {
-			cur, _ := sl.Current(m.Channel, m.TS)
+			cur, _ := st.Current(m.Channel, m.TS)
 			out = append(out, cur)
 		}
 	}
@@ -101,13 +102,13 @@ func waitReaction(t *testing.T, sl *slacktest.Server, channel, ts, name string) 
 		}
 		return false
 	}); err != nil {
-		t.Fatalf("no :%s: on %s/%s: %+v", name, channel, ts, sl.Reactions())
+		t.Fatalf("no :%s: on %s/%s: %+v", name, channel, ts, sl.State().Reactions())
 	}
 }
 
 func reactionsOn(sl *slacktest.Server, channel, ts, name string) int {
 	n := 0
-	for _, r := range sl.Reactions() {
+	for _, r := range sl.State().Reactions() {
 		if r.Channel == channel && r.TS == ts && r.Name == name {
 			n++
 		}
@@ -137,7 +138,7 @@ func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
 
 	// The journal was written, as started, before the outcome was known.
 	var posted []slacktest.Message
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		if m.Channel == auditChannel {
 			posted = append(posted, m)
 		}
@@ -168,7 +169,7 @@ func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
 		cur, _ := s.Current(channel, parent.TS)
 		return strings.Contains(cur.Text, ":white_check_mark: <@"+allowedUser+"> reset the sessions of 2 residential users ("+took[1]+")")
 	}); err != nil {
-		cur, _ := h.slack.Current(channel, parent.TS)
+		cur, _ := h.slack.State().Current(channel, parent.TS)
 		t.Errorf("the announcement was not updated to its outcome: %q", cur.Text)
 	}
 	waitReaction(t, h.slack, channel, parent.TS, "white_check_mark")
@@ -238,15 +239,15 @@ func TestShutdownTellsTheThreadOfACommandStillInFlight(t *testing.T) {
 		t.Errorf("the bot took %v to exit, more than SHUTDOWN_TIMEOUT (1s) and the 5 s after it", took)
 	}
 
-	replies := threadReplies(sl.Messages(), parent, "stopped (it is restarting) while IPRoyal had this reset")
+	replies := threadReplies(sl.State().Messages(), parent, "stopped (it is restarting) while IPRoyal had this reset")
 	if len(replies) != 1 {
-		t.Fatalf("%d interrupt replies in the thread, want 1; messages: %+v\nlogs:\n%s", len(replies), sl.Messages(), logs)
+		t.Fatalf("%d interrupt replies in the thread, want 1; messages: %+v\nlogs:\n%s", len(replies), sl.State().Messages(), logs)
 	}
 	assertContains(t, "interrupt reply", replies[0].Text, "may or may not have been reset", "run the command again; resetting the same sessions twice is harmless")
 	if reactionsOn(sl, channel, parent.TS, "warning") != 1 {
-		t.Errorf("no :warning: on the announcement: %+v", sl.Reactions())
+		t.Errorf("no :warning: on the announcement: %+v", sl.State().Reactions())
 	}
-	if cur, _ := sl.Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
+	if cur, _ := sl.State().Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
 		t.Errorf("the announcement was not updated: %q", cur.Text)
 	}
 	id := ""
@@ -278,7 +279,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 	}
 	eventually(t, "the reset reaches IPRoyal", func() bool { return ipr.Count("DELETE", "/sessions") == 1 })
 	var parent slacktest.Message
-	for _, m := range sl.Messages() {
+	for _, m := range sl.State().Messages() {
 		if m.Channel == channel && m.ThreadTS == "" {
 			parent = m
 		}
@@ -290,7 +291,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 		}
 	}
 	if parent.TS == "" || id == "" {
-		t.Fatalf("no announcement or journal entry before the DELETE: %+v", sl.Messages())
+		t.Fatalf("no announcement or journal entry before the DELETE: %+v", sl.State().Messages())
 	}
 	if err := killed.Process.Kill(); err != nil { // SIGKILL: no last words
 		t.Fatal(err)
@@ -331,7 +332,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 	eventually(t, "both replicas sweep again", func() bool {
 		return swept(replicas[0]) > before[0] && swept(replicas[1]) > before[1]
 	})
-	if n := len(threadReplies(sl.Messages(), parent, "the outcome of this reset is unknown")); n != 1 {
+	if n := len(threadReplies(sl.State().Messages(), parent, "the outcome of this reset is unknown")); n != 1 {
 		t.Errorf("%d orphan replies, want exactly 1", n)
 	}
 	if n := reactionsOn(sl, channel, parent.TS, "warning"); n != 1 {
@@ -341,7 +342,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 	if marks != 1 {
 		t.Errorf("%d replicas marked the orphan, want 1:\n%s\n%s", marks, replicas[0], replicas[1])
 	}
-	if cur, _ := sl.Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
+	if cur, _ := sl.State().Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
 		t.Errorf("the announcement was not updated: %q", cur.Text)
 	}
 }
@@ -354,7 +355,7 @@ func TestOutcomeReplySurvivesA500(t *testing.T) {
 	reply := h.threadReply(parent)
 	assertContains(t, "thread reply", reply.Text, "Reset the sessions of 1 residential user")
 	var attempts int
-	for _, c := range h.slack.Calls("chat.postMessage") {
+	for _, c := range h.slack.State().Calls("chat.postMessage") {
 		if c.Params.Get("thread_ts") == parent.TS {
 			attempts++
 		}
@@ -428,7 +429,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 			t.Errorf("%d resets for one confirmation", n)
 		}
 		var announcements int
-		for _, m := range h.slack.Messages() {
+		for _, m := range h.slack.State().Messages() {
 			if m.Channel == channel && m.ThreadTS == "" {
 				announcements++
 			}
@@ -506,7 +507,7 @@ func TestHundredLongUsernamesFitSlack(t *testing.T) {
 		t.Fatalf("no outcome; logs:\n%s", h.logs)
 	}
 	listed := ""
-	for _, m := range threadReplies(h.slack.Messages(), parent, "The 100 residential users of this reset") {
+	for _, m := range threadReplies(h.slack.State().Messages(), parent, "The 100 residential users of this reset") {
 		listed += m.Content()
 	}
 	for _, name := range names {
@@ -518,7 +519,7 @@ func TestHundredLongUsernamesFitSlack(t *testing.T) {
 		t.Errorf("resets = %d", len(r))
 	}
 	h.journalEntry(h.auditLine("reset")["request_id"].(string), "reset")
-	for _, c := range h.slack.Calls("") {
+	for _, c := range h.slack.State().Calls("") {
 		if text := c.Params.Get("text"); utf8.RuneCountInString(text) >= 4000 {
 			t.Errorf("%s sent a text of %d characters, over 4,000", c.Method, utf8.RuneCountInString(text))
 		}

@@ -29,10 +29,10 @@ func TestBotHappyPath(t *testing.T) {
 	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return len(s.Reactions()) == 1 }); err != nil {
 		t.Fatal("no reaction on the announcement")
 	}
-	if r := h.slack.Reactions()[0]; r.Name != "white_check_mark" || r.TS != parent.TS {
+	if r := h.slack.State().Reactions()[0]; r.Name != "white_check_mark" || r.TS != parent.TS {
 		t.Errorf("reaction = %+v", r)
 	}
-	if n := len(h.slack.Responses()); n != 0 {
+	if n := len(h.slack.State().Responses()); n != 0 {
 		t.Errorf("%d private replies on success, want none", n)
 	}
 
@@ -95,7 +95,7 @@ func TestBotDenials(t *testing.T) {
 			if n := resetCalls(h.ipr); n != 0 {
 				t.Errorf("IPRoyal was called %d times for a denied request", n)
 			}
-			for _, m := range h.slack.Messages() {
+			for _, m := range h.slack.State().Messages() {
 				if m.Channel == tt.ch {
 					t.Errorf("something was posted in the channel: %q", m.Text)
 				}
@@ -118,7 +118,7 @@ func TestBotAllowsGroupMembersAndCachesTheLookup(t *testing.T) {
 	if n := len(h.ipr.Resets()); n != 2 {
 		t.Fatalf("resets = %d, want 2", n)
 	}
-	if n := len(h.slack.Calls("usergroups.users.list")); n != 2 {
+	if n := len(h.slack.State().Calls("usergroups.users.list")); n != 2 {
 		t.Errorf("usergroups.users.list called %d times for two commands, want 2 (once per group, then cached)", n)
 	}
 }
@@ -159,7 +159,7 @@ func TestBotRefusesBadTargets(t *testing.T) {
 			if strings.Contains(tt.name, "hash") && h.ipr.Count("GET", "/residential-subusers") != 0 {
 				t.Error("a mistyped hash was looked up as a username")
 			}
-			if n := len(h.slack.Messages()); n != 0 {
+			if n := len(h.slack.State().Messages()); n != 0 {
 				t.Errorf("%d channel messages for a refused command", n)
 			}
 		})
@@ -235,7 +235,7 @@ func TestBotIPRoyalFailures(t *testing.T) {
 				r := s.Reactions()
 				return len(r) == 1 && r[0].Name == "x"
 			}); err != nil {
-				t.Errorf("no :x: reaction: %v", h.slack.Reactions())
+				t.Errorf("no :x: reaction: %v", h.slack.State().Reactions())
 			}
 			h.auditLine("failed")
 		})
@@ -276,7 +276,7 @@ func TestBotRetriesSlackRateLimits(t *testing.T) {
 	if n := len(h.ipr.Resets()); n != 1 {
 		t.Fatalf("resets = %d, want 1", n)
 	}
-	calls := h.slack.Calls("chat.postMessage")
+	calls := h.slack.State().Calls("chat.postMessage")
 	if len(calls) < 3 {
 		t.Fatalf("chat.postMessage calls = %d, want the rate-limited one, its retry and the reply", len(calls))
 	}
@@ -385,7 +385,7 @@ func TestBotRefusesWhenBusy(t *testing.T) {
 	eventually(t, "the first reset reaches IPRoyal", func() bool { return h.ipr.Count("DELETE", "/sessions") == 1 })
 	id := h.command(allowedUser, hashB)
 	var ack slacktest.Ack
-	for _, a := range h.slack.Acks() {
+	for _, a := range h.slack.State().Acks() {
 		if a.EnvelopeID == id {
 			ack = a
 		}
@@ -406,7 +406,7 @@ func TestBotHandlesARepeatedEnvelopeOnce(t *testing.T) {
 	}
 	h.threadReply(h.announcement(channel, 0))
 	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return len(s.Acks()) == 2 }); err != nil {
-		t.Fatalf("acks = %d, want both deliveries acknowledged", len(h.slack.Acks()))
+		t.Fatalf("acks = %d, want both deliveries acknowledged", len(h.slack.State().Acks()))
 	}
 	h.waitLog("ignored a repeated envelope")
 	if n := len(h.ipr.Resets()); n != 1 {

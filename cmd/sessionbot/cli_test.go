@@ -82,7 +82,7 @@ func TestBadConfigurationStopsAtStart(t *testing.T) {
 			assertNoSecrets(t, r.stderr+r.stdout)
 		})
 	}
-	if n := len(sl.Calls("")); n != 0 {
+	if n := len(sl.State().Calls("")); n != 0 {
 		t.Errorf("Slack was called %d times by configurations that cannot work", n)
 	}
 }
@@ -142,10 +142,10 @@ func TestNoSecretsAnywhereAtDebugLevel(t *testing.T) {
 	var all strings.Builder
 	all.WriteString(metrics)
 	all.WriteString(h.logs.String())
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		all.WriteString(m.Text + string(m.Blocks))
 	}
-	for _, r := range h.slack.Responses() {
+	for _, r := range h.slack.State().Responses() {
 		all.WriteString(r.Text + string(r.Blocks))
 	}
 	if !strings.Contains(h.logs.String(), "level=DEBUG") {
@@ -186,11 +186,11 @@ func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 		t.Fatal("the bot did not exit after SIGTERM")
 	}
 	var replied bool
-	for _, m := range sl.Messages() {
+	for _, m := range sl.State().Messages() {
 		replied = replied || (m.ThreadTS != "" && strings.Contains(m.Text, "Reset the sessions of 1 residential user"))
 	}
 	if !replied {
-		t.Fatalf("the command in flight was not finished; messages: %+v\nlogs:\n%s", sl.Messages(), logs.String())
+		t.Fatalf("the command in flight was not finished; messages: %+v\nlogs:\n%s", sl.State().Messages(), logs.String())
 	}
 	if !strings.Contains(logs.String(), "sessionbot stopped") {
 		t.Errorf("no clean stop in the logs:\n%s", logs.String())
@@ -274,7 +274,7 @@ func TestResetCommandJournals(t *testing.T) {
 	if len(posted) != 1 {
 		t.Fatalf("%d audit messages, want 1", len(posted))
 	}
-	if first := entryOf(sl.Messages()[0].Metadata); first["state"] != "started" || first["source"] != "cli" {
+	if first := entryOf(sl.State().Messages()[0].Metadata); first["state"] != "started" || first["source"] != "cli" {
 		t.Errorf("the journal entry was first written as %v", first)
 	}
 	msg, entry := journalEntryIn(t, sl, id, "reset")

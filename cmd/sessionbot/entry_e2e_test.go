@@ -115,7 +115,7 @@ func TestMentionAtTopLevelAndInAThread(t *testing.T) {
 			thread := h.waitThread(channel, root, 2) // the announcement, then the outcome
 			assertContains(t, "announcement", thread[0].Content(), "<@"+allowedUser+"> is resetting the sessions of 2 residential users", hashA, "`"+hashB+"` (sub-user `scraper-eu`)")
 			assertContains(t, "outcome", thread[1].Text, "Reset the sessions of 2 residential users")
-			for _, m := range h.slack.Messages() {
+			for _, m := range h.slack.State().Messages() {
 				if m.Channel == channel && m.ThreadTS == "" && m.TS != alert.TS {
 					t.Errorf("something was posted at top level: %q", m.Text)
 				}
@@ -155,7 +155,7 @@ func TestMentionHelpAndRefusalAreEphemeralInTheThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.command(allowedUser, "help") // a later command: the bot's mention is handled by now
-	if n := len(h.slack.Messages()); n != 0 || h.ipr.Count("DELETE", "/sessions") != 0 {
+	if n := len(h.slack.State().Messages()); n != 0 || h.ipr.Count("DELETE", "/sessions") != 0 {
 		t.Errorf("%d messages and %d resets", n, h.ipr.Count("DELETE", "/sessions"))
 	}
 }
@@ -250,7 +250,7 @@ func TestRetriedMentionRunsOnce(t *testing.T) {
 		t.Errorf("%d resets for one mention and its two retries", n)
 	}
 	var announcements int
-	for _, m := range repliesIn(h.slack.Messages(), channel, mention.TS) {
+	for _, m := range repliesIn(h.slack.State().Messages(), channel, mention.TS) {
 		if strings.Contains(m.Text, "is resetting") {
 			announcements++
 		}
@@ -530,7 +530,7 @@ func TestHomeTabOpenedWhilePublishing(t *testing.T) {
 	if n := h.ipr.Count("GET", "/me"); n != 2 { // the check at start, and one for both tabs: the second reads the cache
 		t.Errorf("GET /me calls = %d, want 2", n)
 	}
-	for _, v := range h.slack.Views() {
+	for _, v := range h.slack.State().Views() {
 		assertContains(t, "home", v.Content(), "*32.6 GB* of residential traffic available")
 	}
 }
@@ -546,7 +546,7 @@ func TestHomeTabWithAllowedChannels(t *testing.T) {
 	}
 	h.waitView(2)
 	byUser := map[string]slacktest.View{}
-	for _, v := range h.slack.Views() {
+	for _, v := range h.slack.State().Views() {
 		byUser[v.User] = v
 	}
 	assertContains(t, "allowed home", byUser[allowedUser].Content(), "You may reset the sticky sessions of IPRoyal residential users*, in <#C0OPS>", "GB")

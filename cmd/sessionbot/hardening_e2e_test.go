@@ -82,11 +82,11 @@ func TestRefusedCrowdLeavesRoomForTheAllowed(t *testing.T) {
 					t.Fatalf("a refused user got %q", r.Text)
 				}
 			}
-			if n := len(h.slack.Calls("usergroups.users.list")); n != 1 {
+			if n := len(h.slack.State().Calls("usergroups.users.list")); n != 1 {
 				t.Errorf("%d group lookups, want the one that filled the cache", n)
 			}
 			var audits int
-			for _, c := range h.slack.Calls("chat.postMessage") {
+			for _, c := range h.slack.State().Calls("chat.postMessage") {
 				if c.Params.Get("channel") == auditChannel {
 					audits++
 				}
@@ -123,7 +123,7 @@ func TestRateLimitComesBeforeAnyCost(t *testing.T) {
 			t.Errorf("refused command %d: %q", i+1, text)
 		}
 	}
-	if n := len(h.slack.Calls("usergroups.users.list")); n != 1 {
+	if n := len(h.slack.State().Calls("usergroups.users.list")); n != 1 {
 		t.Errorf("%d group lookups, want 1", n)
 	}
 	// Allowed: help counts too.
@@ -263,7 +263,7 @@ func TestOversizedFrameIsDropped(t *testing.T) {
 	pid, _, sl, logs := runningMain(t, nil)
 	before := vmHWM(t, pid)
 	big := `{"envelope_id":"env-huge","type":"slash_commands","payload":{"text":"` + strings.Repeat("x", 10<<20) + `"}}`
-	hellos := sl.Hellos()
+	hellos := sl.State().Hellos()
 	_ = sl.SendRaw([]byte(big)) // the bot may close the socket before the write ends
 	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Hellos() > hellos && s.Connections() == 1 }); err != nil {
 		t.Fatalf("no reconnect after the oversized frame:\n%s", logs)
@@ -285,11 +285,11 @@ func TestOversizedFrameIsDropped(t *testing.T) {
 // spaced out; each disconnect's reason is logged and counted.
 func TestReconnectsAreSpacedAndExplained(t *testing.T) {
 	h := startBot(t, nil)
-	opens := len(h.slack.Calls("apps.connections.open"))
+	opens := len(h.slack.State().Calls("apps.connections.open"))
 	h.slack.CloseAfterHello("too_many_websockets")
 	h.slack.Disconnect("too_many_websockets")
 	time.Sleep(5 * time.Second) // counting what five seconds of a storm cause
-	storm := len(h.slack.Calls("apps.connections.open")) - opens
+	storm := len(h.slack.State().Calls("apps.connections.open")) - opens
 	if storm > 6 {
 		t.Errorf("%d connection opens in 5 s of Slack closing every connection, want a few", storm)
 	}

@@ -114,7 +114,7 @@ func doubles(t *testing.T) (*slacktest.Server, *iproyaltest.Server) {
 	// As strict as Slack: an ack after 3 s, or a payload Slack would
 	// refuse, is an error the user would have seen.
 	t.Cleanup(func() {
-		for _, a := range sl.Acks() {
+		for _, a := range sl.State().Acks() {
 			if a.Late {
 				t.Errorf("envelope %s was acknowledged after Slack's 3 s", a.EnvelopeID)
 			}
@@ -179,7 +179,7 @@ func startBot(t *testing.T, edit func(env map[string]string)) *harness {
 // launch starts run() and waits until the bot is connected and ready.
 func (h *harness) launch() {
 	h.t.Helper()
-	before := h.slack.Hellos()
+	before := h.slack.State().Hellos()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)

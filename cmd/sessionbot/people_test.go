@@ -145,7 +145,7 @@ func TestConfigurationErrorsInPlainWords(t *testing.T) {
 			t.Errorf("%s=%s: exit %d, %q; want %q", tt.key, tt.value, exitCode(r.err), r.stderr, tt.want)
 		}
 	}
-	if n := len(sl.Calls("")); n != 0 {
+	if n := len(sl.State().Calls("")); n != 0 {
 		t.Errorf("Slack was called %d times before the configuration was checked", n)
 	}
 }

@@ -68,7 +68,7 @@ func (h *harness) assertNothingReset() {
 	if n := h.ipr.Count("DELETE", "/sessions"); n != 0 {
 		h.t.Errorf("%d resets sent", n)
 	}
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		if m.Channel == channel {
 			h.t.Errorf("posted in the channel: %q", m.Text)
 		}
@@ -78,8 +78,8 @@ func (h *harness) assertNothingReset() {
 func TestConfirmRunsTheReset(t *testing.T) {
 	h := startBot(t, confirmEnv)
 	buttons := h.confirmation(allowedUser, fourTargets)
-	if !strings.Contains(h.slack.Responses()[0].Text, "This resets the sessions of *4 residential users*") {
-		t.Errorf("summary = %q", h.slack.Responses()[0].Text)
+	if summary := h.slack.State().Responses()[0].Text; !strings.Contains(summary, "This resets the sessions of *4 residential users*") {
+		t.Errorf("summary = %q", summary)
 	}
 	asked := h.auditLine("confirmation_requested")
 	h.assertNothingReset()
@@ -147,7 +147,7 @@ func TestDoubleClickResetsOnce(t *testing.T) {
 		t.Errorf("%d resets for a double click", n)
 	}
 	var announcements int
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		if m.Channel == channel && m.ThreadTS == "" {
 			announcements++
 		}

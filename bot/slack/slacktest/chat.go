@@ -15,7 +15,7 @@ func (s *Server) AddMessage(channel, text string) Message {
 	defer s.mu.Unlock()
 	s.ts++
 	m := Message{Channel: channel, TS: fmt.Sprintf("%d.%06d", s.epoch(), s.ts), Text: text}
-	s.current[channel+"/"+m.TS] = &m
+	s.rec.current[channel+"/"+m.TS] = &m
 	return m
 }
 
@@ -33,7 +33,7 @@ func (s *Server) postMessage(w http.ResponseWriter, params url.Values) {
 	s.mu.Lock()
 	thread := params.Get("thread_ts")
 	if thread != "" {
-		if _, ok := s.current[channel+"/"+thread]; !ok {
+		if _, ok := s.rec.current[channel+"/"+thread]; !ok {
 			s.mu.Unlock()
 			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "thread_not_found"})
 			return
@@ -45,9 +45,9 @@ func (s *Server) postMessage(w http.ResponseWriter, params url.Values) {
 		Channel: channel, TS: ts, Text: params.Get("text"), Blocks: blocks,
 		ThreadTS: thread, Broadcast: params.Get("reply_broadcast") == "true", Metadata: metadata,
 	}
-	s.messages = append(s.messages, m)
+	s.rec.messages = append(s.rec.messages, m)
 	cur := m
-	s.current[channel+"/"+ts] = &cur
+	s.rec.current[channel+"/"+ts] = &cur
 	s.notify()
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventMessage, At: time.Now(), Message: m})
@@ -67,7 +67,7 @@ func (s *Server) updateMessage(w http.ResponseWriter, params url.Values) {
 		return
 	}
 	s.mu.Lock()
-	m, ok := s.current[channel+"/"+ts]
+	m, ok := s.rec.current[channel+"/"+ts]
 	if !ok {
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "message_not_found"})
@@ -77,7 +77,7 @@ func (s *Server) updateMessage(w http.ResponseWriter, params url.Values) {
 	if metadata != nil {
 		m.Metadata = metadata
 	}
-	s.updates = append(s.updates, Update{Channel: channel, TS: ts, Text: m.Text, Blocks: blocks, Metadata: metadata})
+	s.rec.updates = append(s.rec.updates, Update{Channel: channel, TS: ts, Text: m.Text, Blocks: blocks, Metadata: metadata})
 	s.notify()
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventUpdate, At: time.Now(), Message: Message{Channel: channel, TS: ts}})
@@ -97,7 +97,7 @@ func (s *Server) postEphemeral(w http.ResponseWriter, params url.Values) {
 		return
 	}
 	s.mu.Lock()
-	s.ephemerals = append(s.ephemerals, Ephemeral{
+	s.rec.ephemerals = append(s.rec.ephemerals, Ephemeral{
 		Channel: params.Get("channel"), User: params.Get("user"), ThreadTS: params.Get("thread_ts"),
 		Text: params.Get("text"), Blocks: blocks,
 	})
@@ -111,12 +111,12 @@ func (s *Server) postEphemeral(w http.ResponseWriter, params url.Values) {
 func (s *Server) addReaction(w http.ResponseWriter, params url.Values) {
 	r := Reaction{Channel: params.Get("channel"), TS: params.Get("timestamp"), Name: params.Get("name")}
 	s.mu.Lock()
-	if _, ok := s.current[r.Channel+"/"+r.TS]; !ok {
+	if _, ok := s.rec.current[r.Channel+"/"+r.TS]; !ok {
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "message_not_found"})
 		return
 	}
-	for _, had := range s.reactions {
+	for _, had := range s.rec.reactions {
 		if had == r {
 			// One bot user on every replica: Slack refuses the second.
 			s.mu.Unlock()
@@ -124,7 +124,7 @@ func (s *Server) addReaction(w http.ResponseWriter, params url.Values) {
 			return
 		}
 	}
-	s.reactions = append(s.reactions, r)
+	s.rec.reactions = append(s.rec.reactions, r)
 	s.notify()
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventReaction, At: time.Now(), Message: Message{Channel: r.Channel, TS: r.TS}})

@@ -24,8 +24,8 @@ func (s *Server) history(w http.ResponseWriter, params url.Values) {
 	s.mu.Lock()
 	var page []map[string]any
 	more := false
-	for i := len(s.messages) - 1; i >= 0; i-- {
-		m := s.messages[i]
+	for i := len(s.rec.messages) - 1; i >= 0; i-- {
+		m := s.rec.messages[i]
 		if m.Channel != channel || (m.ThreadTS != "" && !m.Broadcast) {
 			continue
 		}
@@ -39,7 +39,7 @@ func (s *Server) history(w http.ResponseWriter, params url.Values) {
 			more = true
 			break
 		}
-		cur := s.current[m.Channel+"/"+m.TS]
+		cur := s.rec.current[m.Channel+"/"+m.TS]
 		out := map[string]any{"type": "message", "user": BotUser, "bot_id": BotID, "ts": cur.TS, "text": cur.Text}
 		if cur.Blocks != nil {
 			out["blocks"] = cur.Blocks
@@ -48,7 +48,7 @@ func (s *Server) history(w http.ResponseWriter, params url.Values) {
 			out["metadata"] = cur.Metadata
 		}
 		var names []map[string]any
-		for _, r := range s.reactions {
+		for _, r := range s.rec.reactions {
 			if r.Channel == cur.Channel && r.TS == cur.TS {
 				names = append(names, map[string]any{"name": r.Name, "users": []string{BotUser}, "count": 1})
 			}

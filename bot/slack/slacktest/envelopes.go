@@ -146,8 +146,8 @@ func (s *Server) SendMention(m Mention) (eventID string, err error) {
 		m.TS = fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
 	}
 	msg := Message{Channel: m.Channel, TS: m.TS, Text: m.Text, ThreadTS: m.ThreadTS}
-	if _, ok := s.current[m.Channel+"/"+m.TS]; !ok {
-		s.current[m.Channel+"/"+m.TS] = &msg // someone's message, not the app's
+	if _, ok := s.rec.current[m.Channel+"/"+m.TS]; !ok {
+		s.rec.current[m.Channel+"/"+m.TS] = &msg // someone's message, not the app's
 	}
 	s.envelopes++
 	eventID = fmt.Sprintf("Ev%06d", s.envelopes)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -242,13 +243,14 @@ func (s *Server) notify() {
 }
 
 // WaitFor polls cond, under the double's lock, each time the double's state
-// changes, until it holds or timeout passes.
+// changes, until it holds or timeout passes. The State is valid only
+// during the call to cond.
 func (s *Server) WaitFor(timeout time.Duration, cond func(*State) bool) error {
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		s.mu.Lock()
-		ok := cond(&State{s})
+		ok := cond(&State{connections: len(s.conns), rec: &s.rec})
 		ch := s.changed
 		s.mu.Unlock()
 		if ok {
@@ -262,18 +264,57 @@ func (s *Server) WaitFor(timeout time.Duration, cond func(*State) bool) error {
 	}
 }
 
-// State gives WaitFor conditions a consistent view of the double.
-type State struct{ s *Server }
+// State returns a snapshot of what the double has recorded so far, for
+// reading outside WaitFor.
+func (s *Server) State() *State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &State{connections: len(s.conns), rec: s.rec.snapshot()}
+}
+
+// records is what the double has seen the app do. The slices only grow;
+// the messages in current change with chat.update.
+type records struct {
+	hellos     int
+	acks       []Ack
+	messages   []Message
+	current    map[string]*Message // by channel and ts: as it is now, updates applied
+	updates    []Update
+	ephemerals []Ephemeral
+	views      []View
+	reactions  []Reaction
+	responses  []Response
+	calls      []Call
+}
+
+// snapshot copies r so that it can be read without the lock. Call with mu
+// held.
+func (r *records) snapshot() *records {
+	c := *r
+	c.current = make(map[string]*Message, len(r.current))
+	for k, m := range r.current {
+		m := *m
+		c.current[k] = &m
+	}
+	return &c
+}
+
+// State is a consistent view of the double: what the app did to it, and
+// how it is connected. Slices it returns must not be modified.
+type State struct {
+	connections int
+	rec         *records
+}
 
 // Connections is the number of open Socket Mode connections.
-func (st *State) Connections() int { return len(st.s.conns) }
+func (st *State) Connections() int { return st.connections }
 
 // Hellos is how many hello frames have been sent, reconnections included.
-func (st *State) Hellos() int { return st.s.hellos }
+func (st *State) Hellos() int { return st.rec.hellos }
 
 // Acked reports whether envelopeID has been acknowledged.
 func (st *State) Acked(envelopeID string) bool {
-	for _, a := range st.s.acks {
+	for _, a := range st.rec.acks {
 		if a.EnvelopeID == envelopeID {
 			return true
 		}
@@ -282,14 +323,14 @@ func (st *State) Acked(envelopeID string) bool {
 }
 
 // Acks is every acknowledgement so far.
-func (st *State) Acks() []Ack { return st.s.acks }
+func (st *State) Acks() []Ack { return slices.Clip(st.rec.acks) }
 
 // Messages is every chat.postMessage so far, as posted.
-func (st *State) Messages() []Message { return st.s.messages }
+func (st *State) Messages() []Message { return slices.Clip(st.rec.messages) }
 
 // Current is the message at ts in channel as it is now, updates applied.
 func (st *State) Current(channel, ts string) (Message, bool) {
-	m, ok := st.s.current[channel+"/"+ts]
+	m, ok := st.rec.current[channel+"/"+ts]
 	if !ok {
 		return Message{}, false
 	}
@@ -297,83 +338,28 @@ func (st *State) Current(channel, ts string) (Message, bool) {
 }
 
 // Updates is every chat.update so far.
-func (st *State) Updates() []Update { return st.s.updates }
+func (st *State) Updates() []Update { return slices.Clip(st.rec.updates) }
 
 // Ephemerals is every chat.postEphemeral so far.
-func (st *State) Ephemerals() []Ephemeral { return st.s.ephemerals }
+func (st *State) Ephemerals() []Ephemeral { return slices.Clip(st.rec.ephemerals) }
 
 // Views is every view opened or published so far.
-func (st *State) Views() []View { return st.s.views }
+func (st *State) Views() []View { return slices.Clip(st.rec.views) }
 
 // Responses is every response_url post so far.
-func (st *State) Responses() []Response { return st.s.responses }
+func (st *State) Responses() []Response { return slices.Clip(st.rec.responses) }
 
 // Reactions is every reaction added so far.
-func (st *State) Reactions() []Reaction { return st.s.reactions }
+func (st *State) Reactions() []Reaction { return slices.Clip(st.rec.reactions) }
 
-// Acks returns every acknowledgement received.
-func (s *Server) Acks() []Ack {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Ack(nil), s.acks...)
-}
-
-// Messages returns every chat.postMessage received.
-func (s *Server) Messages() []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Message(nil), s.messages...)
-}
-
-// Views returns every view opened or published.
-func (s *Server) Views() []View {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]View(nil), s.views...)
-}
-
-// Hellos returns how many hello frames have been sent.
-func (s *Server) Hellos() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hellos
-}
-
-// Updates returns every chat.update received.
-func (s *Server) Updates() []Update {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Update(nil), s.updates...)
-}
-
-// Current returns the message at ts in channel as it is now.
-func (s *Server) Current(channel, ts string) (Message, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return (&State{s}).Current(channel, ts)
-}
-
-// Reactions returns every reaction added.
-func (s *Server) Reactions() []Reaction {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Reaction(nil), s.reactions...)
-}
-
-// Responses returns every response_url post received.
-func (s *Server) Responses() []Response {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Response(nil), s.responses...)
-}
-
-// Calls returns the Web API calls made to method ("" for all).
-func (s *Server) Calls(method string) []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// Calls is every Web API call made to method so far ("" for all).
+func (st *State) Calls(method string) []Call {
+	if method == "" {
+		return slices.Clip(st.rec.calls)
+	}
 	var out []Call
-	for _, c := range s.calls {
-		if method == "" || c.Method == method {
+	for _, c := range st.rec.calls {
+		if c.Method == method {
 			out = append(out, c)
 		}
 	}

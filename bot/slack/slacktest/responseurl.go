@@ -22,7 +22,7 @@ func (s *Server) responseURL(w http.ResponseWriter, r *http.Request) {
 	}
 	resp.EnvelopeID = r.PathValue("envelope")
 	s.mu.Lock()
-	s.responses = append(s.responses, resp)
+	s.rec.responses = append(s.rec.responses, resp)
 	s.notify()
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventResponse, At: time.Now(), EnvelopeID: resp.EnvelopeID})

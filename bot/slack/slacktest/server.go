@@ -3,6 +3,9 @@
 // envelopes, acks, pings, disconnect) and the Web API methods sessionbot
 // calls, with scriptable errors. Any package's tests, and the benchmark, can
 // start one.
+//
+// What the app did is read from a State: inside WaitFor, as the double
+// changes, or from Server.State, a snapshot.
 package slacktest
 
 import (
@@ -37,22 +40,13 @@ type Server struct {
 	changed      chan struct{}
 	conns        []*conn
 	next         int // round-robin cursor over conns
-	hellos       int
 	envelopes    int
 	sentAt       map[string]time.Time // envelope ID: when it was written
 	submitted    map[string]string    // view_submission envelope ID: the view's ID
 	pingInterval time.Duration
 	afterHello   *string // if set, each connection is closed right after its hello, with this disconnect reason ("": without a word)
-	acks         []Ack
-	messages     []Message
-	current      map[string]*Message // by channel and ts: as it is now, updates applied
-	updates      []Update
-	ephemerals   []Ephemeral
-	views        []View
+	rec          records
 	triggers     map[string]time.Time // trigger IDs handed out, and when
-	reactions    []Reaction
-	responses    []Response
-	calls        []Call
 	failures     map[string][]Failure
 	groups       map[string][]string
 	ts           int
@@ -69,7 +63,7 @@ func NewServer(appToken, botToken string) *Server {
 		pingInterval: 2 * time.Second,
 		failures:     map[string][]Failure{},
 		groups:       map[string][]string{},
-		current:      map[string]*Message{},
+		rec:          records{current: map[string]*Message{}},
 		triggers:     map[string]time.Time{},
 		sentAt:       map[string]time.Time{},
 		submitted:    map[string]string{},

@@ -134,7 +134,7 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 	})
 	s.mu.Lock()
 	if err == nil {
-		s.hellos++
+		s.rec.hellos++
 	}
 	s.notify()
 	s.mu.Unlock()
@@ -210,9 +210,9 @@ func (s *Server) readAcks(c *conn) {
 		}
 		if update.ResponseAction == "update" && a.Err == "" {
 			view.ID = s.submitted[ack.EnvelopeID] // the modal, replaced
-			s.views = append(s.views, view)
+			s.rec.views = append(s.rec.views, view)
 		}
-		s.acks = append(s.acks, a)
+		s.rec.acks = append(s.rec.acks, a)
 		s.notify()
 		s.mu.Unlock()
 		s.emit(Event{Kind: EventAck, At: now, EnvelopeID: ack.EnvelopeID})

@@ -47,8 +47,8 @@ func (s *Server) publishView(w http.ResponseWriter, params url.Values) {
 
 func (s *Server) recordView(w http.ResponseWriter, v View) {
 	s.mu.Lock()
-	v.ID = fmt.Sprintf("V%06d", len(s.views)+1)
-	s.views = append(s.views, v)
+	v.ID = fmt.Sprintf("V%06d", len(s.rec.views)+1)
+	s.rec.views = append(s.rec.views, v)
 	s.notify()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "view": map[string]any{"id": v.ID, "type": v.Type, "callback_id": v.CallbackID}})

@@ -79,7 +79,7 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	params.Del("token")
 
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Method: method, Params: params, At: time.Now()})
+	s.rec.calls = append(s.rec.calls, Call{Method: method, Params: params, At: time.Now()})
 	f, failing := s.takeFailure(method, params)
 	s.notify()
 	s.mu.Unlock()
