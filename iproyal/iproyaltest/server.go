@@ -48,6 +48,8 @@ type Response struct {
 	Header map[string]string
 	// Delay is waited before answering (or until the client gives up).
 	Delay time.Duration
+	// Sticky answers every later call too, not just the next.
+	Sticky bool
 }
 
 // Request is a request the double received.
@@ -83,6 +85,8 @@ type Server struct {
 }
 
 // NewServer starts a double that accepts token. Close it when done.
+// Tests should use Start, which also closes it and checks it was used as
+// scripted; NewServer is for programs such as the benchmark.
 func NewServer(token string) *Server {
 	s := &Server{
 		Token:   token,
@@ -105,7 +109,8 @@ func NewServer(token string) *Server {
 func (s *Server) Close() { s.srv.Close() }
 
 // Script queues answers for the next calls to method and path (e.g.
-// "DELETE", "/sessions"); once they are used up the double answers normally.
+// "DELETE", "/sessions"); once they are used up the double answers
+// normally. A Sticky answer, once reached, answers every call.
 func (s *Server) Script(method, path string, rs ...Response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -197,7 +202,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		var scripted *Response
 		if q := s.script[key]; len(q) > 0 {
 			scripted = &q[0]
-			s.script[key] = q[1:]
+			if !q[0].Sticky {
+				s.script[key] = q[1:]
+			}
 		}
 		delay := s.delay
 		s.mu.Unlock()

@@ -55,6 +55,8 @@ type Server struct {
 }
 
 // NewServer starts a double that accepts these tokens. Close it when done.
+// Tests should use Start, which also closes it and checks it was used as
+// scripted; NewServer is for programs such as the benchmark.
 func NewServer(appToken, botToken string) *Server {
 	s := &Server{
 		AppToken:     appToken,
