@@ -600,11 +600,7 @@ func TestHomeTabWithAllowedChannels(t *testing.T) {
 // of others (whose trigger lasts 3 s) still open.
 func TestHangingHomeTabsDoNotBlockForms(t *testing.T) {
 	h := startBot(t, nil)
-	var hang []iproyaltest.Response
-	for range 20 {
-		hang = append(hang, iproyaltest.Response{Delay: time.Minute})
-	}
-	h.ipr.Script("GET", "/me", hang...)
+	h.ipr.Script("GET", "/me", iproyaltest.Response{Delay: time.Minute, Sticky: true})
 	for range 20 {
 		if _, err := h.slack.SendHomeOpened(allowedUser); err != nil {
 			t.Fatal(err)

@@ -106,25 +106,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// doubles starts the Slack and IPRoyal doubles with one sub-user.
+// doubles starts the Slack and IPRoyal doubles with two sub-users. They
+// fail the test for what Slack would have shown as an error (a late ack, an
+// ack it refuses) and for scripted answers no call used.
 func doubles(t *testing.T) (*slacktest.Server, *iproyaltest.Server) {
 	t.Helper()
-	sl := slacktest.NewServer(appToken, botToken)
-	t.Cleanup(sl.Close)
-	// As strict as Slack: an ack after 3 s, or a payload Slack would
-	// refuse, is an error the user would have seen.
-	t.Cleanup(func() {
-		for _, a := range sl.State().Acks() {
-			if a.Late {
-				t.Errorf("envelope %s was acknowledged after Slack's 3 s", a.EnvelopeID)
-			}
-			if a.Err != "" {
-				t.Errorf("envelope %s was acknowledged with what Slack would refuse: %s", a.EnvelopeID, a.Err)
-			}
-		}
-	})
-	ipr := iproyaltest.NewServer(iproyalToken)
-	t.Cleanup(ipr.Close)
+	sl := slacktest.Start(t, appToken, botToken)
+	ipr := iproyaltest.Start(t, iproyalToken)
 	ipr.SetSubusers(
 		iproyaltest.Subuser{Hash: hashB, Username: "scraper-eu", Password: subPassword},
 		iproyaltest.Subuser{Hash: hashC, Username: "scraper-eu-old", Password: subPassword},
