@@ -190,8 +190,14 @@ func TestOpsListenerBoundsIdleConnections(t *testing.T) {
 	probeFailures := atomic.Int64{}
 	stopProbing := make(chan struct{})
 	var probing sync.WaitGroup
+	// A kubelet gives a probe 1 s. The race detector slows the bot several
+	// times over, and 1 s then says more about the machine than the bot.
+	probeTimeout := time.Second
+	if raceDetector {
+		probeTimeout = 5 * time.Second
+	}
 	probing.Go(func() {
-		client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		client := &http.Client{Timeout: probeTimeout, Transport: &http.Transport{DisableKeepAlives: true}}
 		for {
 			select {
 			case <-stopProbing:
@@ -306,10 +312,14 @@ func TestReconnectsAreSpacedAndExplained(t *testing.T) {
 
 func TestRunReturnsWhileSlackIsUnreachable(t *testing.T) {
 	h := startBot(t, nil)
+	opens := len(h.slack.State().Calls("apps.connections.open"))
 	h.slack.Fail("apps.connections.open", slacktest.Failure{Error: "internal_error", Sticky: true})
 	h.slack.DropConnections()
 	h.waitReady(false)
-	time.Sleep(2 * time.Second) // a few failed reconnects, and their backoff
+	// Stopped in a backoff: after a few failed reconnects.
+	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return len(s.Calls("apps.connections.open")) >= opens+2 }); err != nil {
+		t.Fatalf("the bot did not try to reconnect; logs:\n%s", h.logs)
+	}
 	stopped := time.Now()
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
