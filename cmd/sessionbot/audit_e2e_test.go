@@ -129,6 +129,7 @@ func tsAge(t *testing.T, ts string) time.Duration {
 }
 
 func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	h.command(allowedUser, hashA+" scraper-eu")
 	parent := h.announcement(channel, 0)
@@ -176,6 +177,7 @@ func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
 }
 
 func TestAuditChannelRecordsWhatCannotBePosted(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	h.slack.Fail("chat.postMessage", slacktest.Failure{Error: "not_in_channel", Channel: channel})
 	got := h.private(h.command(allowedUser, hashA))
@@ -186,6 +188,7 @@ func TestAuditChannelRecordsWhatCannotBePosted(t *testing.T) {
 }
 
 func TestNoJournalWithoutAnAuditChannel(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.waitLog("no journal: AUDIT_CHANNEL is not set")
 }
@@ -194,6 +197,7 @@ func TestNoJournalWithoutAnAuditChannel(t *testing.T) {
 // command tells its thread that the outcome is unknown, then the process
 // exits, all within SHUTDOWN_TIMEOUT and the 5 s the deploy files leave.
 func TestShutdownTellsTheThreadOfACommandStillInFlight(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	ipr.SetDelay(time.Hour)
 	env := baseEnv(sl, ipr, freeAddr(t))
@@ -264,6 +268,7 @@ func TestShutdownTellsTheThreadOfACommandStillInFlight(t *testing.T) {
 // journal; the next replica to sweep, and only one of two, marks its
 // thread: within 40 s of the announcement with COMMAND_TIMEOUT=5s.
 func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	ipr.Script("DELETE", "/sessions", iproyaltest.Response{Delay: time.Hour})
 	env := baseEnv(sl, ipr, freeAddr(t))
@@ -348,6 +353,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 }
 
 func TestOutcomeReplySurvivesA500(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	h.slack.Fail("chat.postMessage", slacktest.Failure{Status: 500, InThread: true})
 	h.command(allowedUser, hashA)
@@ -367,6 +373,7 @@ func TestOutcomeReplySurvivesA500(t *testing.T) {
 }
 
 func TestOutcomeIsToldPrivatelyWhenTheThreadStaysDown(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		withAudit(env)
 		env["COMMAND_TIMEOUT"] = "4s" // bounds the retries
@@ -392,7 +399,9 @@ func (h *harness) confirmAndWait(buttons map[string]slacktest.Button, n int) {
 }
 
 func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
+	t.Parallel()
 	t.Run("cancel after confirm on the other replica", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		h.startReplica()
 		// The double hands envelopes to its connections in turn: the command
@@ -409,6 +418,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		}
 	})
 	t.Run("confirm after cancel on the other replica", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		h.startReplica()
 		buttons := h.confirmation(allowedUser, fourTargets)
@@ -419,6 +429,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		h.assertNothingReset()
 	})
 	t.Run("confirm replayed after a restart", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		buttons := h.confirmation(allowedUser, fourTargets)
 		h.confirmAndWait(buttons, 0)
@@ -439,6 +450,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		}
 	})
 	t.Run("cancel after a restart", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		buttons := h.confirmation(allowedUser, fourTargets)
 		h.confirmAndWait(buttons, 0)
@@ -447,6 +459,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		assertContains(t, "cancel after restart", r.Text, "already confirmed", "ran")
 	})
 	t.Run("cancel after expiry", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) {
 			confirmEnv(env)
 			withAudit(env)
@@ -466,6 +479,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 // A confirmation nobody clicks is closed in the journal once it expired,
 // and a late click is told so.
 func TestUnclickedConfirmationExpiresInTheJournal(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		confirmEnv(env)
 		withAudit(env)
@@ -486,6 +500,7 @@ func TestUnclickedConfirmationExpiresInTheJournal(t *testing.T) {
 // fits, the thread holds the whole list, and every message passes the
 // double's limits, which are real Slack's.
 func TestHundredLongUsernamesFitSlack(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		withAudit(env)
 		env["CONFIRM_ABOVE"] = "100"
@@ -529,6 +544,7 @@ func TestHundredLongUsernamesFitSlack(t *testing.T) {
 // A long IPRoyal error, full of entities and multibyte characters, is
 // clipped before it is escaped, and cut nowhere that breaks it.
 func TestLongIPRoyalErrorIsClippedWhole(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	long := strings.Repeat("Zugriff verweigert: <!subteam^S0ALL> &amp; “Ärger” ", 60)
 	h.ipr.Script("DELETE", "/sessions", iproyaltest.Response{Status: 422, Body: `{"message":` + strconv.Quote(long) + `}`})

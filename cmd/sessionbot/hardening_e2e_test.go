@@ -40,6 +40,7 @@ func sendAll(t *testing.T, sl *slacktest.Server, cmds []slacktest.SlashCommand) 
 // answered from memory, in the ack, without a slot, a group lookup or a
 // wait on the audit channel, which answers 429 throughout.
 func TestRefusedCrowdLeavesRoomForTheAllowed(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name  string
 		users int // refused users, sending 200 commands between them
@@ -49,6 +50,7 @@ func TestRefusedCrowdLeavesRoomForTheAllowed(t *testing.T) {
 		{"two hundred refused users", 200},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := startBot(t, func(env map[string]string) {
 				withAudit(env)
 				env["ALLOWED_USERS"] = ""
@@ -104,6 +106,7 @@ func TestRefusedCrowdLeavesRoomForTheAllowed(t *testing.T) {
 // The rate limit comes before anything that costs: a user past it gets a
 // short answer and nothing else, whether allowed or not, and help counts.
 func TestRateLimitComesBeforeAnyCost(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		withAudit(env)
 		env["RATE_LIMIT_PER_MINUTE"] = "2"
@@ -186,6 +189,7 @@ func runningMain(t *testing.T, edit func(map[string]string)) (pid int, addr stri
 // 3,000 idle keep-alive connections to the health and metrics listener:
 // they are closed, memory stays bounded, and /healthz answers throughout.
 func TestOpsListenerBoundsIdleConnections(t *testing.T) {
+	t.Parallel()
 	pid, addr, _, logs := runningMain(t, nil)
 	probeFailures := atomic.Int64{}
 	stopProbing := make(chan struct{})
@@ -266,6 +270,7 @@ func TestOpsListenerBoundsIdleConnections(t *testing.T) {
 // A frame far larger than Slack sends is dropped, with its connection, and
 // never held in memory; the bot reconnects and goes on.
 func TestOversizedFrameIsDropped(t *testing.T) {
+	t.Parallel()
 	pid, _, sl, logs := runningMain(t, nil)
 	before := vmHWM(t, pid)
 	big := `{"envelope_id":"env-huge","type":"slash_commands","payload":{"text":"` + strings.Repeat("x", 10<<20) + `"}}`
@@ -290,6 +295,7 @@ func TestOversizedFrameIsDropped(t *testing.T) {
 // When Slack closes each connection right after its hello, reconnects are
 // spaced out; each disconnect's reason is logged and counted.
 func TestReconnectsAreSpacedAndExplained(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	opens := len(h.slack.State().Calls("apps.connections.open"))
 	h.slack.CloseAfterHello("too_many_websockets")
@@ -311,6 +317,7 @@ func TestReconnectsAreSpacedAndExplained(t *testing.T) {
 }
 
 func TestRunReturnsWhileSlackIsUnreachable(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	opens := len(h.slack.State().Calls("apps.connections.open"))
 	h.slack.Fail("apps.connections.open", slacktest.Failure{Error: "internal_error", Sticky: true})
@@ -330,7 +337,9 @@ func TestRunReturnsWhileSlackIsUnreachable(t *testing.T) {
 }
 
 func TestIPRoyalTokenIsCheckedAtStart(t *testing.T) {
+	t.Parallel()
 	t.Run("refused", func(t *testing.T) {
+		t.Parallel()
 		sl, ipr := doubles(t)
 		ipr.Script("GET", "/me", iproyaltest.Response{Status: 401, Body: `{"message":"Unauthenticated."}`})
 		h := startBotOn(t, sl, ipr, nil)
@@ -341,6 +350,7 @@ func TestIPRoyalTokenIsCheckedAtStart(t *testing.T) {
 		}
 	})
 	t.Run("accepted", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, nil)
 		h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN")
 		eventually(t, "the gauge says so", func() bool { return strings.Contains(h.body("/metrics"), "sessionbot_iproyal_token_valid 1") })
@@ -350,6 +360,7 @@ func TestIPRoyalTokenIsCheckedAtStart(t *testing.T) {
 // A response_url lets anyone post as the bot for 30 minutes: it never
 // reaches a log line, not even inside net/http's errors.
 func TestResponseURLsNeverReachTheLogs(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) { env["LOG_LEVEL"] = "debug" })
 	const capability = "T0SESSION/4213/capability0123456789"
 	for _, text := range []string{"help", hashA + " ghost"} { // answered in the ack; answered by response_url
@@ -414,6 +425,7 @@ func (fakeLoop) Ready() bool                  { return true }
 // /healthz fails when the event loop stopped turning, so the liveness
 // probe restarts a stuck process; /readyz is about Slack, not this.
 func TestHealthzFollowsTheHeartbeat(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		healthy bool
 		want    int

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +48,16 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SESSIONBOT_RUN_MAIN") == "1" {
 		main()
 		os.Exit(0)
+	}
+	// These tests spend their time waiting on timers (Slack's 3 s, the
+	// bot's backoffs and sweeps, a 15 s idle timeout), not on the CPU, so
+	// more of them run at once than go test's default of one per CPU,
+	// unless -parallel says otherwise.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(8, runtime.GOMAXPROCS(0))))
 	}
 	os.Exit(m.Run())
 }
