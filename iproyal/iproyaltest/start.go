@@ -10,9 +10,10 @@ import (
 )
 
 // Start starts a double for the test t, as NewServer does. When t ends, it
-// stops the double and fails t for every non-sticky scripted Response no
-// call used: the test scripted something that never happened, and proves
-// less than it says.
+// stops the double and fails t for every scripted Response no call used
+// (one neither Sticky nor For a while, which describe how IPRoyal is rather
+// than what the test expects): the test scripted something that never
+// happened, and proves less than it says.
 //
 // Start before starting the client under test, so that its cleanups run
 // first and it has stopped when the double checks.
@@ -36,7 +37,7 @@ func (s *Server) unused() []string {
 	for _, key := range slices.Sorted(maps.Keys(s.script)) {
 		var left []string
 		for _, r := range s.script[key] {
-			if !r.Sticky {
+			if !r.Sticky && r.For == 0 {
 				left = append(left, r.String())
 			}
 		}
@@ -78,6 +79,8 @@ func (r Response) String() string {
 	add(r.Body != "", "Body", strconv.Quote(r.Body))
 	add(len(r.Header) > 0, "Header", r.Header)
 	add(r.Delay != 0, "Delay", r.Delay)
+	add(r.Lost, "Lost", true)
 	add(r.Sticky, "Sticky", true)
+	add(r.For != 0, "For", r.For)
 	return "Response{" + strings.Join(parts, ", ") + "}"
 }
