@@ -43,7 +43,7 @@ func (s *Server) SendSlashCommand(cmd SlashCommand) (string, error) {
 		cmd.Command = "/reset-sessions"
 	}
 	if cmd.ResponseURL == "" {
-		cmd.ResponseURL = strings.TrimSuffix(s.URL, "api/") + "response/" + id
+		cmd.ResponseURL = s.issueResponseURL(id, cmd.ChannelID)
 	}
 	if cmd.TriggerID == "" {
 		cmd.TriggerID = s.trigger(id)
@@ -74,7 +74,7 @@ func (s *Server) SendClick(user, channel string, button Button) (string, error) 
 		"container":    map[string]any{"type": "message", "message_ts": "1764158400.000000", "channel_id": channel, "is_ephemeral": true},
 		"trigger_id":   s.trigger(id),
 		"channel":      map[string]any{"id": channel, "name": "general"},
-		"response_url": strings.TrimSuffix(s.URL, "api/") + "response/" + id,
+		"response_url": s.issueResponseURL(id, channel),
 		"actions": []map[string]any{{
 			"type": "button", "action_id": button.ActionID, "block_id": button.BlockID, "value": button.Value,
 			"text":      map[string]any{"type": "plain_text", "text": button.Text},
@@ -219,7 +219,7 @@ func (s *Server) SendShortcut(sc Shortcut) (string, error) {
 	}
 	payload, err := json.Marshal(map[string]any{
 		"type": "message_action", "callback_id": sc.CallbackID, "trigger_id": s.trigger(id),
-		"message_ts": sc.Message.TS, "response_url": strings.TrimSuffix(s.URL, "api/") + "response/" + id,
+		"message_ts": sc.Message.TS, "response_url": s.issueResponseURL(id, sc.Channel),
 		"message": msg, "user": map[string]any{"id": sc.User, "name": strings.ToLower(sc.User), "team_id": TeamID},
 		"channel": map[string]any{"id": sc.Channel, "name": "alerts"}, "team": map[string]any{"id": TeamID, "domain": "sessionbot-tests"},
 		"token": "verification-token", "action_ts": "1764158401.000000",
@@ -275,7 +275,7 @@ func (s *Server) SubmitView(user string, view View, values map[string]map[string
 		state, _ := values[b.BlockID][b.Element.ActionID].(map[string]any)
 		if ch, _ := state["selected_conversation"].(string); ch != "" {
 			urls = append(urls, map[string]any{"block_id": b.BlockID, "action_id": b.Element.ActionID, "channel_id": ch,
-				"response_url": strings.TrimSuffix(s.URL, "api/") + "response/" + id})
+				"response_url": s.issueResponseURL(id, ch)})
 		}
 	}
 	payload, err := json.Marshal(map[string]any{

@@ -46,11 +46,14 @@ type Server struct {
 	pingInterval time.Duration
 	afterHello   *string // if set, each connection is closed right after its hello, with this disconnect reason ("": without a word)
 	rec          records
-	triggers     map[string]time.Time // trigger IDs handed out, and when
-	failures     map[string][]Failure
+	responseURLs map[string]*issuedURL // by envelope ID
+	triggers     map[string]time.Time  // trigger IDs handed out, and when
+	failures     map[string][]scripted // by method
+	throttles    map[string]*throttle  // by method
 	groups       map[string][]string
 	ts           int
 	closed       bool
+	done         chan struct{} // closed by Close: delayed calls stop waiting
 	subs         []chan Event
 }
 
@@ -63,9 +66,12 @@ func NewServer(appToken, botToken string) *Server {
 		BotToken:     botToken,
 		changed:      make(chan struct{}),
 		pingInterval: 2 * time.Second,
-		failures:     map[string][]Failure{},
+		failures:     map[string][]scripted{},
+		throttles:    map[string]*throttle{},
 		groups:       map[string][]string{},
 		rec:          records{current: map[string]*Message{}},
+		responseURLs: map[string]*issuedURL{},
+		done:         make(chan struct{}),
 		triggers:     map[string]time.Time{},
 		sentAt:       map[string]time.Time{},
 		submitted:    map[string]string{},
@@ -83,10 +89,14 @@ func NewServer(appToken, botToken string) *Server {
 	return s
 }
 
-// Close ends every connection and stops the double.
+// Close ends every connection and stops the double. Calls it is still
+// delaying end without being carried out.
 func (s *Server) Close() {
 	s.mu.Lock()
-	s.closed = true
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
 	conns := s.conns
 	s.mu.Unlock()
 	for _, c := range conns {

@@ -12,9 +12,10 @@ import (
 // Start starts a double for the test t, as NewServer does. When t ends, it
 // stops the double and fails t for what real Slack would have shown someone
 // as an error: an envelope acknowledged after 3 s, or an ack payload Slack
-// would refuse. It also fails t for a non-sticky Failure that no call used:
-// the test scripted something that never happened, and proves less than
-// it says.
+// would refuse. It also fails t for a scripted Failure no call used (one
+// neither Sticky nor For a while, which describe how Slack is rather than
+// what the test expects): the test scripted something that never
+// happened, and proves less than it says.
 //
 // Start before starting the app under test, so that the app's cleanups
 // run first and it has stopped when the double checks.
@@ -46,7 +47,7 @@ func (s *Server) problems() []string {
 	for _, method := range slices.Sorted(maps.Keys(s.failures)) {
 		var left []string
 		for _, f := range s.failures[method] {
-			if !f.Sticky {
+			if !f.Sticky && f.For == 0 {
 				left = append(left, f.String())
 			}
 		}
@@ -87,9 +88,11 @@ func (f Failure) String() string {
 	add(f.Error != "", "Error", strconv.Quote(f.Error))
 	add(f.RetryAfter != 0, "RetryAfter", f.RetryAfter)
 	add(f.Status != 0, "Status", f.Status)
+	add(f.Lost, "Lost", true)
 	add(f.Channel != "", "Channel", strconv.Quote(f.Channel))
 	add(f.InThread, "InThread", true)
 	add(f.Delay != 0, "Delay", f.Delay)
 	add(f.Sticky, "Sticky", true)
+	add(f.For != 0, "For", f.For)
 	return "Failure{" + strings.Join(parts, ", ") + "}"
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -27,19 +28,42 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	params.Del("token")
 
+	now := time.Now()
 	s.mu.Lock()
-	s.rec.calls = append(s.rec.calls, Call{Method: method, Params: params, At: time.Now()})
-	f, failing := s.takeFailure(method, params)
+	s.rec.calls = append(s.rec.calls, Call{Method: method, Params: params, At: now})
+	f, failing := s.takeFailure(method, params, now)
 	s.notify()
 	s.mu.Unlock()
 
-	if failing && f.Delay > 0 {
-		select {
-		case <-time.After(f.Delay):
-		case <-r.Context().Done():
-			return
-		}
+	if failing && f.Delay > 0 && !s.wait(f.Delay) {
+		return
 	}
+	if code := s.authenticate(r, method, token); code != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code})
+		return
+	}
+	if failing && f.refuses() {
+		refuse(w, f)
+		return
+	}
+	s.mu.Lock()
+	retryAfter, limited := s.throttled(method, time.Now())
+	s.mu.Unlock()
+	if limited {
+		refuse(w, Failure{RetryAfter: retryAfter})
+		return
+	}
+	if failing && f.Lost {
+		s.serve(httptest.NewRecorder(), method, params) // carried out; its answer never leaves
+		loseAnswer(w, f.Status)
+		return
+	}
+	s.serve(w, method, params)
+}
+
+// authenticate checks the token a call came with, and returns Slack's
+// error code, or "".
+func (s *Server) authenticate(r *http.Request, method, token string) string {
 	want := s.BotToken
 	if method == "apps.connections.open" {
 		want = s.AppToken
@@ -47,30 +71,17 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 			token = "" // Slack refuses the app token as a form field
 		}
 	}
-	if token == "" {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "not_authed"})
-		return
+	switch {
+	case token == "":
+		return "not_authed"
+	case token != want:
+		return "invalid_auth"
 	}
-	if token != want {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
-		return
-	}
-	if failing && f.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
-		return
-	}
-	if failing && f.Status != 0 {
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(f.Status)
-		_, _ = io.WriteString(w, "<html><body>"+http.StatusText(f.Status)+"</body></html>")
-		return
-	}
-	if failing && f.Error != "" {
-		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": f.Error})
-		return
-	}
+	return ""
+}
 
+// serve carries out a Web API call and answers it.
+func (s *Server) serve(w http.ResponseWriter, method string, params url.Values) {
 	switch method {
 	case "apps.connections.open":
 		u := "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/link/?ticket=" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -106,6 +117,52 @@ func (s *Server) webAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// wait sleeps d, as a slow Slack does, and reports false if the double
+// closed meanwhile. The client giving up does not end the wait: Slack
+// carries out a call whose client is gone.
+func (s *Server) wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// refuse answers a call with the failure f scripts, without carrying it out.
+func refuse(w http.ResponseWriter, f Failure) {
+	switch {
+	case f.RetryAfter > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
+	case f.Status != 0:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(f.Status)
+		_, _ = io.WriteString(w, "<html><body>"+http.StatusText(f.Status)+"</body></html>")
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": f.Error})
+	}
+}
+
+// loseAnswer is what the client of a call carried out gets when its answer
+// is lost: the status a proxy answered (a 502, a 504), or, without one, a
+// connection closed without a word.
+func loseAnswer(w http.ResponseWriter, status int) {
+	if status != 0 {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, "<html><body>"+http.StatusText(status)+"</body></html>")
+		return
+	}
+	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+		_ = conn.Close()
+		return
+	}
+	panic(http.ErrAbortHandler) // HTTP/2: abort the stream instead
 }
 
 func readParams(r *http.Request) (url.Values, error) {
