@@ -1,22 +1,16 @@
 package slacktest
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 )
 
-// AddMessage makes a message someone (not the app) wrote in channel, such
-// as an alert, and returns it: the app can reply in its thread and react
-// to it.
+// AddMessage makes a message someone (not the app) writes in channel now,
+// such as an alert, and returns it: the app can reply in its thread and
+// react to it.
 func (s *Server) AddMessage(channel, text string) Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ts++
-	m := Message{Channel: channel, TS: fmt.Sprintf("%d.%06d", s.epoch(), s.ts), Text: text}
-	s.rec.current[channel+"/"+m.TS] = &m
-	return m
+	return s.AddHistory(channel, Message{Text: text})[0]
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, params url.Values) {
@@ -39,25 +33,19 @@ func (s *Server) postMessage(w http.ResponseWriter, params url.Values) {
 			return
 		}
 	}
-	s.ts++
-	ts := fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
+	ts := s.stamp(channel)
 	m := Message{
 		Channel: channel, TS: ts, Text: params.Get("text"), Blocks: blocks,
 		ThreadTS: thread, Broadcast: params.Get("reply_broadcast") == "true", Metadata: metadata,
+		User: BotUser, BotID: BotID,
 	}
 	s.rec.messages = append(s.rec.messages, m)
-	cur := m
-	s.rec.current[channel+"/"+ts] = &cur
+	s.store(m)
 	s.notify()
 	s.mu.Unlock()
 	s.emit(Event{Kind: EventMessage, At: time.Now(), Message: m})
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts})
 }
-
-// epoch is the seconds part of the next message's ts: now, as Slack stamps
-// messages with its clock, so that a ts says how old a message is. Call
-// with mu held.
-func (s *Server) epoch() int64 { return time.Now().Unix() }
 
 func (s *Server) updateMessage(w http.ResponseWriter, params url.Values) {
 	channel, ts := params.Get("channel"), params.Get("ts")
@@ -101,8 +89,7 @@ func (s *Server) postEphemeral(w http.ResponseWriter, params url.Values) {
 		Channel: params.Get("channel"), User: params.Get("user"), ThreadTS: params.Get("thread_ts"),
 		Text: params.Get("text"), Blocks: blocks,
 	})
-	s.ts++
-	ts := fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
+	ts := s.stamp(params.Get("channel"))
 	s.notify()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": ts})

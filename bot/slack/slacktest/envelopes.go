@@ -142,13 +142,10 @@ type Mention struct {
 func (s *Server) SendMention(m Mention) (eventID string, err error) {
 	s.mu.Lock()
 	if m.TS == "" {
-		s.ts++
-		m.TS = fmt.Sprintf("%d.%06d", s.epoch(), s.ts)
+		m.TS = s.stamp(m.Channel)
 	}
-	msg := Message{Channel: m.Channel, TS: m.TS, Text: m.Text, ThreadTS: m.ThreadTS}
-	if _, ok := s.rec.current[m.Channel+"/"+m.TS]; !ok {
-		s.rec.current[m.Channel+"/"+m.TS] = &msg // someone's message, not the app's
-	}
+	msg := Message{Channel: m.Channel, TS: m.TS, Text: m.Text, ThreadTS: m.ThreadTS, User: m.User, BotID: m.BotID}
+	s.store(msg) // someone's message, unless it exists already
 	s.envelopes++
 	eventID = fmt.Sprintf("Ev%06d", s.envelopes)
 	s.mu.Unlock()
@@ -166,7 +163,7 @@ func (s *Server) SendMention(m Mention) (eventID string, err error) {
 // app's home tab.
 func (s *Server) SendHomeOpened(user string) (eventID string, err error) {
 	eventID = "Ev" + s.nextEnvelope()
-	return eventID, s.SendEvent(eventID, map[string]any{"type": "app_home_opened", "user": user, "channel": "D0" + user, "tab": "home", "event_ts": "1764158400.000100"}, 0)
+	return eventID, s.SendEvent(eventID, map[string]any{"type": "app_home_opened", "user": user, "channel": DM(user), "tab": "home", "event_ts": "1764158400.000100"}, 0)
 }
 
 // SendEvent delivers an events_api envelope carrying event, as delivery
@@ -207,7 +204,10 @@ func (s *Server) SendShortcut(sc Shortcut) (string, error) {
 	if sc.CallbackID == "" {
 		sc.CallbackID = "reset_sessions"
 	}
-	msg := map[string]any{"type": "message", "user": "U0ALERTS", "ts": sc.Message.TS, "text": sc.Message.Text}
+	if sc.Message.User == "" {
+		sc.Message.User = someone
+	}
+	msg := map[string]any{"type": "message", "user": sc.Message.User, "ts": sc.Message.TS, "text": sc.Message.Text}
 	if sc.Message.Blocks != nil {
 		msg["blocks"] = sc.Message.Blocks
 	}

@@ -23,7 +23,8 @@ type Ack struct {
 	Err string
 }
 
-// Message is a chat.postMessage the app made, as it was posted.
+// Message is a message in a channel: as the app posted it with
+// chat.postMessage, or as a test added it.
 type Message struct {
 	Channel   string
 	TS        string
@@ -33,6 +34,8 @@ type Message struct {
 	Broadcast bool
 	// Metadata is the message metadata posted with it, if any.
 	Metadata json.RawMessage
+	// User wrote it: BotUser for the app. BotID is set when an app did.
+	User, BotID string
 }
 
 // Content is what a person reads of the message: the text of its blocks,

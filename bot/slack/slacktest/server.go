@@ -46,12 +46,12 @@ type Server struct {
 	pingInterval time.Duration
 	afterHello   *string // if set, each connection is closed right after its hello, with this disconnect reason ("": without a word)
 	rec          records
+	timeline     map[string][]int64    // by channel: the ts of its messages as µs, oldest first
 	responseURLs map[string]*issuedURL // by envelope ID
 	triggers     map[string]time.Time  // trigger IDs handed out, and when
 	failures     map[string][]scripted // by method
 	throttles    map[string]*throttle  // by method
 	groups       map[string][]string
-	ts           int
 	closed       bool
 	done         chan struct{} // closed by Close: delayed calls stop waiting
 	subs         []chan Event
@@ -70,6 +70,7 @@ func NewServer(appToken, botToken string) *Server {
 		throttles:    map[string]*throttle{},
 		groups:       map[string][]string{},
 		rec:          records{current: map[string]*Message{}},
+		timeline:     map[string][]int64{},
 		responseURLs: map[string]*issuedURL{},
 		done:         make(chan struct{}),
 		triggers:     map[string]time.Time{},

@@ -99,6 +99,8 @@ func (s *Server) serve(w http.ResponseWriter, method string, params url.Values) 
 		s.postEphemeral(w, params)
 	case "conversations.history":
 		s.history(w, params)
+	case "conversations.open":
+		s.openConversation(w, params)
 	case "reactions.add":
 		s.addReaction(w, params)
 	case "views.open":
