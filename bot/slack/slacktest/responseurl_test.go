@@ -42,11 +42,13 @@ func TestResponseURLLimits(t *testing.T) {
 	if code, _ := respond(t, later, "fine"); code != http.StatusOK {
 		t.Errorf("a fresh response_url: %d", code)
 	}
-	if code, body := respond(t, strings.Replace(u, "env-1", "env-unknown", 1), "x"); code != http.StatusNotFound || body != "no_service" {
-		t.Errorf("a response_url never handed out: %d %s", code, body)
+	// One the test made itself, for an envelope it sent raw, is good from
+	// its first use.
+	if code, body := respond(t, strings.Replace(u, "env-1", "env-raw", 1), "x"); code != http.StatusOK {
+		t.Errorf("a response_url the test made: %d %s", code, body)
 	}
-	if n := len(s.State().Responses()); n != 6 {
-		t.Errorf("%d responses recorded, want the 6 Slack took", n)
+	if n := len(s.State().Responses()); n != 7 {
+		t.Errorf("%d responses recorded, want the 7 Slack took", n)
 	}
 }
 
