@@ -198,10 +198,8 @@ func TestBinaryIsStaticAndStamped(t *testing.T) {
 // with env added to a working configuration, and returns its HTTP address.
 func runningBot(t *testing.T, env map[string]string) (addr string, sl *slacktest.Server, ipr *iproyaltest.Server) {
 	t.Helper()
-	sl = slacktest.NewServer("xapp-1-deploy-test", "xoxb-1-deploy-test")
-	t.Cleanup(sl.Close)
-	ipr = iproyaltest.NewServer("iproyal-deploy-test")
-	t.Cleanup(ipr.Close)
+	sl = slacktest.Start(t, "xapp-1-deploy-test", "xoxb-1-deploy-test")
+	ipr = iproyaltest.Start(t, "iproyal-deploy-test")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -142,7 +142,8 @@ func TestSlackAppManifest(t *testing.T) {
 		// Two outcomes, and the claim on the mention.
 		return len(s.Reactions()) == 3 && len(s.Updates()) >= 4 && len(s.Views()) == 3 && len(s.Ephemerals()) == 1
 	}); err != nil {
-		t.Fatalf("the requests did not finish: reactions %+v, %d updates, %d views", sl.Reactions(), len(sl.Updates()), len(sl.Views()))
+		st := sl.State()
+		t.Fatalf("the requests did not finish: reactions %+v, %d updates, %d views", st.Reactions(), len(st.Updates()), len(st.Views()))
 	}
 	sl.SetScopes(adapter.Scopes()...)
 	sl.AddUser(slacktest.User{ID: "U0ALLOWED", Name: "ana"})
@@ -166,7 +167,7 @@ func TestSlackAppManifest(t *testing.T) {
 		need[s] = true
 	}
 	called := map[string]bool{}
-	for _, call := range sl.Calls("") {
+	for _, call := range sl.State().Calls("") {
 		scopes, known := adapter.MethodScopes[call.Method]
 		if !known {
 			t.Errorf("sessionbot calls %s, which is not in bot/slack's MethodScopes: add it with its scope", call.Method)

@@ -53,7 +53,7 @@ func TestJournalRoundTrip(t *testing.T) {
 	if got.State != bot.StateFailed || got.Took != e.Took || got.Reason != e.Reason {
 		t.Errorf("after the rewrite: %+v", got)
 	}
-	if cur, _ := sl.Current("C0AUDIT", ref); cur.Text != "failed" {
+	if cur, _ := sl.State().Current("C0AUDIT", ref); cur.Text != "failed" {
 		t.Errorf("the audit message shows %q", cur.Text)
 	}
 

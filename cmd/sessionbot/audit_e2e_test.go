@@ -70,9 +70,10 @@ func journalEntryWithin(t *testing.T, sl *slacktest.Server, id, state string, ti
 // auditMessages is every top-level message in the audit channel, as it is now.
 func auditMessages(sl *slacktest.Server) []slacktest.Message {
 	var out []slacktest.Message
-	for _, m := range sl.Messages() {
+	st := sl.State()
+	for _, m := range st.Messages() {
 		if m.Channel == auditChannel && m.ThreadTS == "" {
-			cur, _ := sl.Current(m.Channel, m.TS)
+			cur, _ := st.Current(m.Channel, m.TS)
 			out = append(out, cur)
 		}
 	}
@@ -101,13 +102,13 @@ func waitReaction(t *testing.T, sl *slacktest.Server, channel, ts, name string) 
 		}
 		return false
 	}); err != nil {
-		t.Fatalf("no :%s: on %s/%s: %+v", name, channel, ts, sl.Reactions())
+		t.Fatalf("no :%s: on %s/%s: %+v", name, channel, ts, sl.State().Reactions())
 	}
 }
 
 func reactionsOn(sl *slacktest.Server, channel, ts, name string) int {
 	n := 0
-	for _, r := range sl.Reactions() {
+	for _, r := range sl.State().Reactions() {
 		if r.Channel == channel && r.TS == ts && r.Name == name {
 			n++
 		}
@@ -128,6 +129,7 @@ func tsAge(t *testing.T, ts string) time.Duration {
 }
 
 func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	h.command(allowedUser, hashA+" scraper-eu")
 	parent := h.announcement(channel, 0)
@@ -137,7 +139,7 @@ func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
 
 	// The journal was written, as started, before the outcome was known.
 	var posted []slacktest.Message
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		if m.Channel == auditChannel {
 			posted = append(posted, m)
 		}
@@ -169,13 +171,38 @@ func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
 		cur, _ := s.Current(channel, parent.TS)
 		return strings.Contains(cur.Text, ":white_check_mark: <@"+allowedUser+"> reset the sessions of 2 residential users ("+took[1]+")")
 	}); err != nil {
-		cur, _ := h.slack.Current(channel, parent.TS)
+		cur, _ := h.slack.State().Current(channel, parent.TS)
 		t.Errorf("the announcement was not updated to its outcome: %q", cur.Text)
 	}
 	waitReaction(t, h.slack, channel, parent.TS, "white_check_mark")
 }
 
+// Slack carries out a post whose client gave up: a journal entry the bot
+// stopped waiting for (after journalTimeout, 3 s) still lands, as
+// started. The bot must not leave it so, or the sweep calls a reset that
+// succeeded an orphan whose outcome is unknown, in its thread.
+func TestJournalEntryThatLandsLateIsClosed(t *testing.T) {
+	t.Parallel()
+	t.Skip("issue 19: the late entry stays started, and the sweep marks a successful reset 'outcome unknown'")
+	h := startBot(t, withAudit)
+	h.slack.Fail("chat.postMessage", slacktest.Failure{Channel: auditChannel, Delay: 4 * time.Second})
+	h.command(allowedUser, hashA)
+	h.threadReply(h.announcement(channel, 0))
+	id := h.auditLine("reset")["request_id"].(string)
+	h.journalEntry(id, "reset")
+	var entries int
+	for _, m := range auditMessages(h.slack) {
+		if entryOf(m.Metadata)["request_id"] == id {
+			entries++
+		}
+	}
+	if entries != 1 {
+		t.Errorf("%d journal entries for one request, want 1", entries)
+	}
+}
+
 func TestAuditChannelRecordsWhatCannotBePosted(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	h.slack.Fail("chat.postMessage", slacktest.Failure{Error: "not_in_channel", Channel: channel})
 	got := h.private(h.command(allowedUser, hashA))
@@ -186,6 +213,7 @@ func TestAuditChannelRecordsWhatCannotBePosted(t *testing.T) {
 }
 
 func TestNoJournalWithoutAnAuditChannel(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.waitLog("no journal: AUDIT_CHANNEL is not set")
 }
@@ -194,6 +222,7 @@ func TestNoJournalWithoutAnAuditChannel(t *testing.T) {
 // command tells its thread that the outcome is unknown, then the process
 // exits, all within SHUTDOWN_TIMEOUT and the 5 s the deploy files leave.
 func TestShutdownTellsTheThreadOfACommandStillInFlight(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	ipr.SetDelay(time.Hour)
 	env := baseEnv(sl, ipr, freeAddr(t))
@@ -239,15 +268,15 @@ func TestShutdownTellsTheThreadOfACommandStillInFlight(t *testing.T) {
 		t.Errorf("the bot took %v to exit, more than SHUTDOWN_TIMEOUT (1s) and the 5 s after it", took)
 	}
 
-	replies := threadReplies(sl.Messages(), parent, "stopped (it is restarting) while IPRoyal had this reset")
+	replies := threadReplies(sl.State().Messages(), parent, "stopped (it is restarting) while IPRoyal had this reset")
 	if len(replies) != 1 {
-		t.Fatalf("%d interrupt replies in the thread, want 1; messages: %+v\nlogs:\n%s", len(replies), sl.Messages(), logs)
+		t.Fatalf("%d interrupt replies in the thread, want 1; messages: %+v\nlogs:\n%s", len(replies), sl.State().Messages(), logs)
 	}
 	assertContains(t, "interrupt reply", replies[0].Text, "may or may not have been reset", "run the command again; resetting the same sessions twice is harmless")
 	if reactionsOn(sl, channel, parent.TS, "warning") != 1 {
-		t.Errorf("no :warning: on the announcement: %+v", sl.Reactions())
+		t.Errorf("no :warning: on the announcement: %+v", sl.State().Reactions())
 	}
-	if cur, _ := sl.Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
+	if cur, _ := sl.State().Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
 		t.Errorf("the announcement was not updated: %q", cur.Text)
 	}
 	id := ""
@@ -264,6 +293,7 @@ func TestShutdownTellsTheThreadOfACommandStillInFlight(t *testing.T) {
 // journal; the next replica to sweep, and only one of two, marks its
 // thread: within 40 s of the announcement with COMMAND_TIMEOUT=5s.
 func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	ipr.Script("DELETE", "/sessions", iproyaltest.Response{Delay: time.Hour})
 	env := baseEnv(sl, ipr, freeAddr(t))
@@ -279,7 +309,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 	}
 	eventually(t, "the reset reaches IPRoyal", func() bool { return ipr.Count("DELETE", "/sessions") == 1 })
 	var parent slacktest.Message
-	for _, m := range sl.Messages() {
+	for _, m := range sl.State().Messages() {
 		if m.Channel == channel && m.ThreadTS == "" {
 			parent = m
 		}
@@ -291,7 +321,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 		}
 	}
 	if parent.TS == "" || id == "" {
-		t.Fatalf("no announcement or journal entry before the DELETE: %+v", sl.Messages())
+		t.Fatalf("no announcement or journal entry before the DELETE: %+v", sl.State().Messages())
 	}
 	if err := killed.Process.Kill(); err != nil { // SIGKILL: no last words
 		t.Fatal(err)
@@ -332,7 +362,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 	eventually(t, "both replicas sweep again", func() bool {
 		return swept(replicas[0]) > before[0] && swept(replicas[1]) > before[1]
 	})
-	if n := len(threadReplies(sl.Messages(), parent, "the outcome of this reset is unknown")); n != 1 {
+	if n := len(threadReplies(sl.State().Messages(), parent, "the outcome of this reset is unknown")); n != 1 {
 		t.Errorf("%d orphan replies, want exactly 1", n)
 	}
 	if n := reactionsOn(sl, channel, parent.TS, "warning"); n != 1 {
@@ -342,12 +372,13 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 	if marks != 1 {
 		t.Errorf("%d replicas marked the orphan, want 1:\n%s\n%s", marks, replicas[0], replicas[1])
 	}
-	if cur, _ := sl.Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
+	if cur, _ := sl.State().Current(channel, parent.TS); !strings.Contains(cur.Text, "outcome unknown") {
 		t.Errorf("the announcement was not updated: %q", cur.Text)
 	}
 }
 
 func TestOutcomeReplySurvivesA500(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	h.slack.Fail("chat.postMessage", slacktest.Failure{Status: 500, InThread: true})
 	h.command(allowedUser, hashA)
@@ -355,7 +386,7 @@ func TestOutcomeReplySurvivesA500(t *testing.T) {
 	reply := h.threadReply(parent)
 	assertContains(t, "thread reply", reply.Text, "Reset the sessions of 1 residential user")
 	var attempts int
-	for _, c := range h.slack.Calls("chat.postMessage") {
+	for _, c := range h.slack.State().Calls("chat.postMessage") {
 		if c.Params.Get("thread_ts") == parent.TS {
 			attempts++
 		}
@@ -367,6 +398,7 @@ func TestOutcomeReplySurvivesA500(t *testing.T) {
 }
 
 func TestOutcomeIsToldPrivatelyWhenTheThreadStaysDown(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		withAudit(env)
 		env["COMMAND_TIMEOUT"] = "4s" // bounds the retries
@@ -392,7 +424,9 @@ func (h *harness) confirmAndWait(buttons map[string]slacktest.Button, n int) {
 }
 
 func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
+	t.Parallel()
 	t.Run("cancel after confirm on the other replica", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		h.startReplica()
 		// The double hands envelopes to its connections in turn: the command
@@ -409,6 +443,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		}
 	})
 	t.Run("confirm after cancel on the other replica", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		h.startReplica()
 		buttons := h.confirmation(allowedUser, fourTargets)
@@ -419,6 +454,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		h.assertNothingReset()
 	})
 	t.Run("confirm replayed after a restart", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		buttons := h.confirmation(allowedUser, fourTargets)
 		h.confirmAndWait(buttons, 0)
@@ -429,7 +465,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 			t.Errorf("%d resets for one confirmation", n)
 		}
 		var announcements int
-		for _, m := range h.slack.Messages() {
+		for _, m := range h.slack.State().Messages() {
 			if m.Channel == channel && m.ThreadTS == "" {
 				announcements++
 			}
@@ -439,6 +475,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		}
 	})
 	t.Run("cancel after a restart", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) { confirmEnv(env); withAudit(env) })
 		buttons := h.confirmation(allowedUser, fourTargets)
 		h.confirmAndWait(buttons, 0)
@@ -447,6 +484,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 		assertContains(t, "cancel after restart", r.Text, "already confirmed", "ran")
 	})
 	t.Run("cancel after expiry", func(t *testing.T) {
+		t.Parallel()
 		h := startBot(t, func(env map[string]string) {
 			confirmEnv(env)
 			withAudit(env)
@@ -466,6 +504,7 @@ func TestClicksAgreeAcrossReplicasAndRestarts(t *testing.T) {
 // A confirmation nobody clicks is closed in the journal once it expired,
 // and a late click is told so.
 func TestUnclickedConfirmationExpiresInTheJournal(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		confirmEnv(env)
 		withAudit(env)
@@ -486,6 +525,7 @@ func TestUnclickedConfirmationExpiresInTheJournal(t *testing.T) {
 // fits, the thread holds the whole list, and every message passes the
 // double's limits, which are real Slack's.
 func TestHundredLongUsernamesFitSlack(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		withAudit(env)
 		env["CONFIRM_ABOVE"] = "100"
@@ -507,7 +547,7 @@ func TestHundredLongUsernamesFitSlack(t *testing.T) {
 		t.Fatalf("no outcome; logs:\n%s", h.logs)
 	}
 	listed := ""
-	for _, m := range threadReplies(h.slack.Messages(), parent, "The 100 residential users of this reset") {
+	for _, m := range threadReplies(h.slack.State().Messages(), parent, "The 100 residential users of this reset") {
 		listed += m.Content()
 	}
 	for _, name := range names {
@@ -519,7 +559,7 @@ func TestHundredLongUsernamesFitSlack(t *testing.T) {
 		t.Errorf("resets = %d", len(r))
 	}
 	h.journalEntry(h.auditLine("reset")["request_id"].(string), "reset")
-	for _, c := range h.slack.Calls("") {
+	for _, c := range h.slack.State().Calls("") {
 		if text := c.Params.Get("text"); utf8.RuneCountInString(text) >= 4000 {
 			t.Errorf("%s sent a text of %d characters, over 4,000", c.Method, utf8.RuneCountInString(text))
 		}
@@ -529,6 +569,7 @@ func TestHundredLongUsernamesFitSlack(t *testing.T) {
 // A long IPRoyal error, full of entities and multibyte characters, is
 // clipped before it is escaped, and cut nowhere that breaks it.
 func TestLongIPRoyalErrorIsClippedWhole(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	long := strings.Repeat("Zugriff verweigert: <!subteam^S0ALL> &amp; “Ärger” ", 60)
 	h.ipr.Script("DELETE", "/sessions", iproyaltest.Response{Status: 422, Body: `{"message":` + strconv.Quote(long) + `}`})

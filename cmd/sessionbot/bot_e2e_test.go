@@ -13,6 +13,7 @@ import (
 )
 
 func TestBotHappyPath(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.command(allowedUser, "01h7ycg0r9gyy1ycps2s4qa6wb, scraper-eu\n"+hashA)
 
@@ -29,10 +30,10 @@ func TestBotHappyPath(t *testing.T) {
 	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return len(s.Reactions()) == 1 }); err != nil {
 		t.Fatal("no reaction on the announcement")
 	}
-	if r := h.slack.Reactions()[0]; r.Name != "white_check_mark" || r.TS != parent.TS {
+	if r := h.slack.State().Reactions()[0]; r.Name != "white_check_mark" || r.TS != parent.TS {
 		t.Errorf("reaction = %+v", r)
 	}
-	if n := len(h.slack.Responses()); n != 0 {
+	if n := len(h.slack.State().Responses()); n != 0 {
 		t.Errorf("%d private replies on success, want none", n)
 	}
 
@@ -50,6 +51,7 @@ func TestBotHappyPath(t *testing.T) {
 }
 
 func TestBotDenials(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		env      map[string]string
@@ -70,6 +72,7 @@ func TestBotDenials(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := startBot(t, func(env map[string]string) {
 				env["AUDIT_CHANNEL"] = "C0AUDIT"
 				for k, v := range tt.env {
@@ -95,7 +98,7 @@ func TestBotDenials(t *testing.T) {
 			if n := resetCalls(h.ipr); n != 0 {
 				t.Errorf("IPRoyal was called %d times for a denied request", n)
 			}
-			for _, m := range h.slack.Messages() {
+			for _, m := range h.slack.State().Messages() {
 				if m.Channel == tt.ch {
 					t.Errorf("something was posted in the channel: %q", m.Text)
 				}
@@ -105,6 +108,7 @@ func TestBotDenials(t *testing.T) {
 }
 
 func TestBotAllowsGroupMembersAndCachesTheLookup(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		env["ALLOWED_USERS"] = ""
 		env["ALLOWED_USERGROUPS"] = "S0OPS,S0SRE"
@@ -118,12 +122,13 @@ func TestBotAllowsGroupMembersAndCachesTheLookup(t *testing.T) {
 	if n := len(h.ipr.Resets()); n != 2 {
 		t.Fatalf("resets = %d, want 2", n)
 	}
-	if n := len(h.slack.Calls("usergroups.users.list")); n != 2 {
+	if n := len(h.slack.State().Calls("usergroups.users.list")); n != 2 {
 		t.Errorf("usergroups.users.list called %d times for two commands, want 2 (once per group, then cached)", n)
 	}
 }
 
 func TestBotHelp(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	for _, text := range []string{"help", "  HELP  ", "-h"} {
 		id := h.command(otherUser, text)
@@ -138,6 +143,7 @@ func TestBotHelp(t *testing.T) {
 }
 
 func TestBotRefusesBadTargets(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, text string
 		want       []string
@@ -150,6 +156,7 @@ func TestBotRefusesBadTargets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := startBot(t, nil)
 			got := h.private(h.command(allowedUser, tt.text))
 			assertContains(t, "reply", got.Text, tt.want...)
@@ -159,7 +166,7 @@ func TestBotRefusesBadTargets(t *testing.T) {
 			if strings.Contains(tt.name, "hash") && h.ipr.Count("GET", "/residential-subusers") != 0 {
 				t.Error("a mistyped hash was looked up as a username")
 			}
-			if n := len(h.slack.Messages()); n != 0 {
+			if n := len(h.slack.State().Messages()); n != 0 {
 				t.Errorf("%d channel messages for a refused command", n)
 			}
 		})
@@ -167,6 +174,7 @@ func TestBotRefusesBadTargets(t *testing.T) {
 }
 
 func TestBotRefusesTooMany(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) { env["MAX_HASHES"] = "2" })
 	got := h.private(h.command(allowedUser, strings.Join([]string{hashA, hashB, hashC}, " ")))
 	if !strings.Contains(got.Text, "3 targets is more than the limit of 2") {
@@ -178,6 +186,7 @@ func TestBotRefusesTooMany(t *testing.T) {
 }
 
 func TestBotNeverEchoesLiveMarkup(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	// As Slack delivers it: typed < > & arrive escaped, mentions arrive live.
 	text := "<!channel> <!here> <@U0BOSS|boss> &lt;!everyone&gt; <#C0OTHER|general> <!subteam^S0ALL>"
@@ -197,6 +206,7 @@ func TestBotNeverEchoesLiveMarkup(t *testing.T) {
 }
 
 func TestBotIPRoyalFailures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		script    []iproyaltest.Response
@@ -215,6 +225,7 @@ func TestBotIPRoyalFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := startBot(t, func(env map[string]string) {
 				if tt.timeout != "" {
 					env["IPROYAL_TIMEOUT"] = tt.timeout
@@ -235,7 +246,7 @@ func TestBotIPRoyalFailures(t *testing.T) {
 				r := s.Reactions()
 				return len(r) == 1 && r[0].Name == "x"
 			}); err != nil {
-				t.Errorf("no :x: reaction: %v", h.slack.Reactions())
+				t.Errorf("no :x: reaction: %v", h.slack.State().Reactions())
 			}
 			h.auditLine("failed")
 		})
@@ -251,8 +262,10 @@ func rep(r iproyaltest.Response, n int) []iproyaltest.Response {
 }
 
 func TestBotCannotPostInChannel(t *testing.T) {
+	t.Parallel()
 	for _, code := range []string{"not_in_channel", "channel_not_found", "is_archived"} {
 		t.Run(code, func(t *testing.T) {
+			t.Parallel()
 			h := startBot(t, nil)
 			h.slack.Fail("chat.postMessage", slacktest.Failure{Error: code, Channel: channel})
 			got := h.private(h.command(allowedUser, hashA))
@@ -268,6 +281,7 @@ func TestBotCannotPostInChannel(t *testing.T) {
 }
 
 func TestBotRetriesSlackRateLimits(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.slack.Fail("chat.postMessage", slacktest.Failure{RetryAfter: 1})
 	h.command(allowedUser, hashA)
@@ -276,7 +290,7 @@ func TestBotRetriesSlackRateLimits(t *testing.T) {
 	if n := len(h.ipr.Resets()); n != 1 {
 		t.Fatalf("resets = %d, want 1", n)
 	}
-	calls := h.slack.Calls("chat.postMessage")
+	calls := h.slack.State().Calls("chat.postMessage")
 	if len(calls) < 3 {
 		t.Fatalf("chat.postMessage calls = %d, want the rate-limited one, its retry and the reply", len(calls))
 	}
@@ -286,6 +300,7 @@ func TestBotRetriesSlackRateLimits(t *testing.T) {
 }
 
 func TestBotGivesUpOnPersistentSlackRateLimit(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.slack.Fail("chat.postMessage", slacktest.Failure{RetryAfter: 1, Sticky: true})
 	got := h.private(h.command(allowedUser, hashA))
@@ -298,6 +313,7 @@ func TestBotGivesUpOnPersistentSlackRateLimit(t *testing.T) {
 }
 
 func TestBotReconnects(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.slack.Disconnect("refresh_requested")
 	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return s.Hellos() == 2 && s.Connections() == 1 }); err != nil {
@@ -322,6 +338,7 @@ func TestBotReconnects(t *testing.T) {
 }
 
 func TestBotNotReadyWhileDisconnected(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.slack.Fail("apps.connections.open", slacktest.Failure{Error: "internal_error", Sticky: true})
 	h.slack.DropConnections()
@@ -335,6 +352,7 @@ func TestBotNotReadyWhileDisconnected(t *testing.T) {
 
 // A slow IPRoyal answer for one person must not hold up anyone else.
 func TestBotSlowIPRoyalDelaysNobodyElse(t *testing.T) {
+	t.Parallel()
 	var others []string
 	for i := range 20 {
 		others = append(others, fmt.Sprintf("U0FAST%02d", i))
@@ -362,6 +380,7 @@ func TestBotSlowIPRoyalDelaysNobodyElse(t *testing.T) {
 // Acks never wait on IPRoyal: with IPRoyal holding every call, all
 // commands are acknowledged before any reset finishes.
 func TestBotAcksWithoutWaitingForIPRoyal(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		env["SHUTDOWN_TIMEOUT"] = "100ms"
 		env["RATE_LIMIT_PER_MINUTE"] = "0"
@@ -376,6 +395,7 @@ func TestBotAcksWithoutWaitingForIPRoyal(t *testing.T) {
 }
 
 func TestBotRefusesWhenBusy(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		env["MAX_CONCURRENT"] = "1"
 		env["SHUTDOWN_TIMEOUT"] = "100ms"
@@ -385,7 +405,7 @@ func TestBotRefusesWhenBusy(t *testing.T) {
 	eventually(t, "the first reset reaches IPRoyal", func() bool { return h.ipr.Count("DELETE", "/sessions") == 1 })
 	id := h.command(allowedUser, hashB)
 	var ack slacktest.Ack
-	for _, a := range h.slack.Acks() {
+	for _, a := range h.slack.State().Acks() {
 		if a.EnvelopeID == id {
 			ack = a
 		}
@@ -396,6 +416,7 @@ func TestBotRefusesWhenBusy(t *testing.T) {
 }
 
 func TestBotHandlesARepeatedEnvelopeOnce(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	payload := fmt.Sprintf(`{"user_id":%q,"channel_id":%q,"command":"/reset-sessions","text":%q,"response_url":%q}`,
 		allowedUser, channel, hashA, strings.TrimSuffix(h.slack.URL, "api/")+"response/dup")
@@ -406,7 +427,7 @@ func TestBotHandlesARepeatedEnvelopeOnce(t *testing.T) {
 	}
 	h.threadReply(h.announcement(channel, 0))
 	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return len(s.Acks()) == 2 }); err != nil {
-		t.Fatalf("acks = %d, want both deliveries acknowledged", len(h.slack.Acks()))
+		t.Fatalf("acks = %d, want both deliveries acknowledged", len(h.slack.State().Acks()))
 	}
 	h.waitLog("ignored a repeated envelope")
 	if n := len(h.ipr.Resets()); n != 1 {
@@ -415,6 +436,7 @@ func TestBotHandlesARepeatedEnvelopeOnce(t *testing.T) {
 }
 
 func TestBotSurvivesMalformedFrames(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	for _, frame := range []string{
 		`not json at all`,
@@ -437,6 +459,7 @@ func TestBotSurvivesMalformedFrames(t *testing.T) {
 }
 
 func TestBotMetrics(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.command(allowedUser, hashA)
 	h.threadReply(h.announcement(channel, 0))

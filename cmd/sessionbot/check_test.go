@@ -65,10 +65,10 @@ All 9 checks passed.
 		t.Errorf("check = %v\nstdout:\n%s\nstderr:\n%s\nwant:\n%s", r.err, r.stdout, r.stderr, want)
 	}
 	// It read; it wrote nothing.
-	if len(sl.Messages()) != 0 || len(sl.Reactions()) != 0 || len(sl.Views()) != 0 || len(sl.Updates()) != 0 {
+	if len(sl.State().Messages()) != 0 || len(sl.State().Reactions()) != 0 || len(sl.State().Views()) != 0 || len(sl.State().Updates()) != 0 {
 		t.Error("check posted, reacted or opened a view")
 	}
-	for _, c := range sl.Calls("") {
+	for _, c := range sl.State().Calls("") {
 		if _, known := slack.MethodScopes[c.Method]; !known {
 			t.Errorf("check called %s, which slack.MethodScopes does not list", c.Method)
 		}
@@ -168,7 +168,7 @@ func TestCheckFails(t *testing.T) {
 			if strings.Count(r.stdout, "✘") == 0 {
 				t.Errorf("no ✘ in:\n%s", r.stdout)
 			}
-			if len(sl.Messages()) != 0 || len(sl.Reactions()) != 0 || ipr.Count("DELETE", "/sessions") != 0 {
+			if len(sl.State().Messages()) != 0 || len(sl.State().Reactions()) != 0 || ipr.Count("DELETE", "/sessions") != 0 {
 				t.Error("check posted or reset something")
 			}
 			assertNoSecrets(t, r.stdout)

@@ -32,6 +32,7 @@ func runWith(t *testing.T, env map[string]string, stdin string, args ...string) 
 }
 
 func TestBadConfigurationStopsAtStart(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	tests := []struct {
 		name string
@@ -82,12 +83,13 @@ func TestBadConfigurationStopsAtStart(t *testing.T) {
 			assertNoSecrets(t, r.stderr+r.stdout)
 		})
 	}
-	if n := len(sl.Calls("")); n != 0 {
+	if n := len(sl.State().Calls("")); n != 0 {
 		t.Errorf("Slack was called %d times by configurations that cannot work", n)
 	}
 }
 
 func TestSlackRefusesTokens(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	env := baseEnv(sl, ipr, freeAddr(t))
 	env["SLACK_BOT_TOKEN"] = "xoxb-revoked-0123456789"
@@ -116,6 +118,7 @@ func assertNoSecrets(t *testing.T, s string) {
 }
 
 func TestNoSecretsAnywhereAtDebugLevel(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		env["AUDIT_CHANNEL"] = "C0AUDIT"
 		env["LOG_FORMAT"] = "text"
@@ -142,10 +145,10 @@ func TestNoSecretsAnywhereAtDebugLevel(t *testing.T) {
 	var all strings.Builder
 	all.WriteString(metrics)
 	all.WriteString(h.logs.String())
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		all.WriteString(m.Text + string(m.Blocks))
 	}
-	for _, r := range h.slack.Responses() {
+	for _, r := range h.slack.State().Responses() {
 		all.WriteString(r.Text + string(r.Blocks))
 	}
 	if !strings.Contains(h.logs.String(), "level=DEBUG") {
@@ -158,6 +161,7 @@ func TestNoSecretsAnywhereAtDebugLevel(t *testing.T) {
 }
 
 func TestShutdownFinishesCommandsInFlight(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	ipr.SetDelay(500 * time.Millisecond)
 	cmd, logs := startMain(t, baseEnv(sl, ipr, freeAddr(t)))
@@ -186,11 +190,11 @@ func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 		t.Fatal("the bot did not exit after SIGTERM")
 	}
 	var replied bool
-	for _, m := range sl.Messages() {
+	for _, m := range sl.State().Messages() {
 		replied = replied || (m.ThreadTS != "" && strings.Contains(m.Text, "Reset the sessions of 1 residential user"))
 	}
 	if !replied {
-		t.Fatalf("the command in flight was not finished; messages: %+v\nlogs:\n%s", sl.Messages(), logs.String())
+		t.Fatalf("the command in flight was not finished; messages: %+v\nlogs:\n%s", sl.State().Messages(), logs.String())
 	}
 	if !strings.Contains(logs.String(), "sessionbot stopped") {
 		t.Errorf("no clean stop in the logs:\n%s", logs.String())
@@ -198,6 +202,7 @@ func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 }
 
 func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	r := runWith(t, map[string]string{"HTTP_ADDR": h.addr}, "", "healthcheck")
 	if r.err != nil || r.stdout != "ready\n" {
@@ -210,6 +215,7 @@ func TestHealthcheckCommand(t *testing.T) {
 }
 
 func TestVersionAndHelp(t *testing.T) {
+	t.Parallel()
 	if r := runWith(t, nil, "", "version"); r.err != nil || !strings.HasPrefix(r.stdout, "sessionbot dev (go") {
 		t.Errorf("version = %v, %q", r.err, r.stdout)
 	}
@@ -227,6 +233,7 @@ func resetEnv(ipr *iproyaltest.Server) map[string]string {
 }
 
 func TestResetCommand(t *testing.T) {
+	t.Parallel()
 	_, ipr := doubles(t)
 	r := runWith(t, resetEnv(ipr), "", "reset", strings.ToLower(hashA), "scraper-eu", hashA)
 	if r.err != nil {
@@ -255,6 +262,7 @@ func TestResetCommand(t *testing.T) {
 // With SLACK_BOT_TOKEN and AUDIT_CHANNEL, the command line journals its
 // reset in Slack as the bot would, marked as run from the command line.
 func TestResetCommandJournals(t *testing.T) {
+	t.Parallel()
 	sl, ipr := doubles(t)
 	env := resetEnv(ipr)
 	env["SLACK_BOT_TOKEN"] = botToken
@@ -274,7 +282,7 @@ func TestResetCommandJournals(t *testing.T) {
 	if len(posted) != 1 {
 		t.Fatalf("%d audit messages, want 1", len(posted))
 	}
-	if first := entryOf(sl.Messages()[0].Metadata); first["state"] != "announcing" || first["source"] != "cli" {
+	if first := entryOf(sl.State().Messages()[0].Metadata); first["state"] != "announcing" || first["source"] != "cli" {
 		t.Errorf("the journal entry was first written as %v", first)
 	}
 	msg, entry := journalEntryIn(t, sl, id, "reset")
@@ -294,6 +302,7 @@ func TestResetCommandJournals(t *testing.T) {
 }
 
 func TestResetDryRun(t *testing.T) {
+	t.Parallel()
 	_, ipr := doubles(t)
 	r := runWith(t, resetEnv(ipr), "", "reset", "scraper-eu", "--dry-run", hashA)
 	if r.err != nil {
@@ -311,6 +320,7 @@ func TestResetDryRun(t *testing.T) {
 }
 
 func TestResetFailures(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		env      func(*iproyaltest.Server) map[string]string
@@ -381,6 +391,7 @@ func TestResetFailures(t *testing.T) {
 }
 
 func TestShell(t *testing.T) {
+	t.Parallel()
 	_, ipr := doubles(t)
 	env := resetEnv(ipr)
 	env["ALLOWED_USERS"] = "U0ME"
@@ -410,6 +421,7 @@ func TestShell(t *testing.T) {
 }
 
 func TestShellDryRunNeedsNoIPRoyal(t *testing.T) {
+	t.Parallel()
 	r := runWith(t, map[string]string{"IPROYAL_API_URL": "http://127.0.0.1:1/v1"}, hashA+" scraper-eu\n", "shell", "--dry-run")
 	if r.err != nil {
 		t.Fatalf("shell --dry-run: %v\n%s", r.err, r.stderr)
@@ -427,6 +439,7 @@ func TestShellDryRunNeedsNoIPRoyal(t *testing.T) {
 // the defaults: IPRoyal's worst case does not fit in the default drain, so
 // the interrupt message covers it.
 func TestShutdownArithmeticIsAsDocumented(t *testing.T) {
+	t.Parallel()
 	cfg, err := loadConfig(func(string) string { return "" })
 	if err != nil {
 		t.Fatal(err)
@@ -447,6 +460,7 @@ func TestShutdownArithmeticIsAsDocumented(t *testing.T) {
 }
 
 func TestLoggerMasksResponseURLs(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	log := newLogger(&out, config{LogLevel: "debug", LogFormat: "json", SlackBotToken: botToken})
 	log.Warn("private reply failed", "error", fmt.Errorf(`failed to post webhook: Post "https://hooks.slack.com/commands/T0/123/abcDEF": dial tcp: i/o timeout`), "token", botToken)
@@ -458,6 +472,7 @@ func TestLoggerMasksResponseURLs(t *testing.T) {
 // TestREADMEVariablesMatchTheConfig: the README's variable table lists
 // every variable the program reads, with the default it really has.
 func TestREADMEVariablesMatchTheConfig(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

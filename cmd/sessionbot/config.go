@@ -31,7 +31,7 @@ type config struct {
 	AllowedUsers      []string      `envconfig:"ALLOWED_USERS" desc:"Slack user IDs allowed to reset, comma-separated"`
 	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS" desc:"user group IDs (S...) whose members are allowed"`
 	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS" desc:"if set, the only channel IDs the command works in"`
-	PolicyFile        string        `envconfig:"POLICY_FILE" desc:"path to a YAML policy file: who may reset which sub-users, where (README: Per-team access); instead of ALLOWED_*"`
+	PolicyFile        string        `envconfig:"POLICY_FILE" desc:"path to a YAML policy file of who may reset which sub-users, and where (sessionbot policy check FILE checks it); instead of the ALLOWED_* variables"`
 	AuditChannel      string        `envconfig:"AUDIT_CHANNEL" desc:"channel ID for the audit trail and the journal"`
 	SlashCommand      string        `envconfig:"SLASH_COMMAND" default:"/reset-sessions" desc:"the command the bot answers"`
 	MaxHashes         int           `envconfig:"MAX_HASHES" default:"100" desc:"most targets in one command"`

@@ -53,7 +53,7 @@ func TestEveryConfigurationProblemAtOnce(t *testing.T) {
 	if strings.Contains(r.stderr, "hunter2") || strings.Contains(r.stderr, "xoxp-a-user-token") {
 		t.Errorf("a secret is in the message: %s", r.stderr)
 	}
-	if n := len(sl.Calls("")); n != 0 {
+	if n := len(sl.State().Calls("")); n != 0 {
 		t.Errorf("Slack was called %d times", n)
 	}
 

@@ -92,6 +92,7 @@ func (h *harness) ephemeral(user string) slacktest.Ephemeral {
 }
 
 func TestMentionAtTopLevelAndInAThread(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	alert := h.slack.AddMessage(channel, "residential user 01HQ5K3P97DY8EX9Y90YT1K6XA is getting blocked")
 	cases := []struct {
@@ -115,7 +116,7 @@ func TestMentionAtTopLevelAndInAThread(t *testing.T) {
 			thread := h.waitThread(channel, root, 2) // the announcement, then the outcome
 			assertContains(t, "announcement", thread[0].Content(), "<@"+allowedUser+"> is resetting the sessions of 2 residential users", hashA, "`"+hashB+"` (sub-user `scraper-eu`)")
 			assertContains(t, "outcome", thread[1].Text, "Reset the sessions of 2 residential users")
-			for _, m := range h.slack.Messages() {
+			for _, m := range h.slack.State().Messages() {
 				if m.Channel == channel && m.ThreadTS == "" && m.TS != alert.TS {
 					t.Errorf("something was posted at top level: %q", m.Text)
 				}
@@ -134,6 +135,7 @@ func TestMentionAtTopLevelAndInAThread(t *testing.T) {
 }
 
 func TestMentionHelpAndRefusalAreEphemeralInTheThread(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	alert := h.slack.AddMessage(channel, "an alert")
 	if _, err := h.slack.SendMention(slacktest.Mention{User: otherUser, Channel: channel, Text: "<@" + slacktest.BotUser + "> reset " + hashA, ThreadTS: alert.TS}); err != nil {
@@ -155,7 +157,7 @@ func TestMentionHelpAndRefusalAreEphemeralInTheThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.command(allowedUser, "help") // a later command: the bot's mention is handled by now
-	if n := len(h.slack.Messages()); n != 0 || h.ipr.Count("DELETE", "/sessions") != 0 {
+	if n := len(h.slack.State().Messages()); n != 0 || h.ipr.Count("DELETE", "/sessions") != 0 {
 		t.Errorf("%d messages and %d resets", n, h.ipr.Count("DELETE", "/sessions"))
 	}
 }
@@ -164,6 +166,7 @@ func TestMentionHelpAndRefusalAreEphemeralInTheThread(t *testing.T) {
 // confirmation above CONFIRM_ABOVE, the channel allow-list; every private
 // answer in the mention's thread, written as the requester writes it.
 func TestMentionConfirmsDryRunsAndKeepsTheChannelList(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		confirmEnv(env)
 		env["ALLOWED_CHANNELS"] = channel
@@ -226,6 +229,7 @@ func TestMentionConfirmsDryRunsAndKeepsTheChannelList(t *testing.T) {
 // Slack retries an event it thinks was not acknowledged, perhaps on another
 // replica: the reset runs once.
 func TestRetriedMentionRunsOnce(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	second := h.startReplica()
 	mention := slacktest.Mention{User: allowedUser, Channel: channel, Text: "<@" + slacktest.BotUser + "> reset " + hashA}
@@ -250,7 +254,7 @@ func TestRetriedMentionRunsOnce(t *testing.T) {
 		t.Errorf("%d resets for one mention and its two retries", n)
 	}
 	var announcements int
-	for _, m := range repliesIn(h.slack.Messages(), channel, mention.TS) {
+	for _, m := range repliesIn(h.slack.State().Messages(), channel, mention.TS) {
 		if strings.Contains(m.Text, "is resetting") {
 			announcements++
 		}
@@ -270,6 +274,7 @@ func TestRetriedMentionRunsOnce(t *testing.T) {
 // The shortcut on an alert with two hashes: its modal lists them checked;
 // adding a username and submitting resets all three in the alert's thread.
 func TestShortcutOnAMessage(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, withAudit)
 	alert := h.slack.AddMessage(channel, "residential users "+strings.ToLower(hashA)+" and "+hashC+" are getting blocked")
 	sid, err := h.slack.SendShortcut(slacktest.Shortcut{User: allowedUser, Channel: channel, Message: alert})
@@ -379,6 +384,7 @@ func formValues(checked []string, typed string) map[string]map[string]any {
 // sub-users within Slack's 3 s, saying so when IPRoyal is slow; submitting
 // resets in the channel where the command was typed.
 func TestPicker(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	id := h.command(allowedUser, "")
 	var ack map[string]any
@@ -443,6 +449,7 @@ func TestPicker(t *testing.T) {
 }
 
 func TestHomeTab(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13})
 	for _, u := range []string{allowedUser, otherUser} {
@@ -518,6 +525,7 @@ func TestHomeTab(t *testing.T) {
 // publish may have read its state already, so one more follows it, and
 // opens meanwhile share that one.
 func TestHomeTabOpenedWhilePublishing(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13})
 	h.ipr.Script("GET", "/me", iproyaltest.Response{Delay: 500 * time.Millisecond}) // answered as usual, late
@@ -530,7 +538,7 @@ func TestHomeTabOpenedWhilePublishing(t *testing.T) {
 	if n := h.ipr.Count("GET", "/me"); n != 2 { // the check at start, and one for both tabs: the second reads the cache
 		t.Errorf("GET /me calls = %d, want 2", n)
 	}
-	for _, v := range h.slack.Views() {
+	for _, v := range h.slack.State().Views() {
 		assertContains(t, "home", v.Content(), "*32.60 GB* of residential traffic available")
 	}
 }
@@ -538,6 +546,7 @@ func TestHomeTabOpenedWhilePublishing(t *testing.T) {
 // With ALLOWED_CHANNELS set, the home tab has no channel, but still only
 // the allowed may see the account and search sub-users.
 func TestHomeTabWithAllowedChannels(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) { env["ALLOWED_CHANNELS"] = "C0OPS" })
 	for _, u := range []string{allowedUser, otherUser} {
 		if _, err := h.slack.SendHomeOpened(u); err != nil {
@@ -546,7 +555,7 @@ func TestHomeTabWithAllowedChannels(t *testing.T) {
 	}
 	h.waitView(2)
 	byUser := map[string]slacktest.View{}
-	for _, v := range h.slack.Views() {
+	for _, v := range h.slack.State().Views() {
 		byUser[v.User] = v
 	}
 	assertContains(t, "allowed home", byUser[allowedUser].Content(), "You may reset the sticky sessions of IPRoyal residential users*, in <#C0OPS>", "GB")
@@ -599,12 +608,9 @@ func TestHomeTabWithAllowedChannels(t *testing.T) {
 // However often someone opens the home tab while IPRoyal hangs, the forms
 // of others (whose trigger lasts 3 s) still open.
 func TestHangingHomeTabsDoNotBlockForms(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
-	var hang []iproyaltest.Response
-	for range 20 {
-		hang = append(hang, iproyaltest.Response{Delay: time.Minute})
-	}
-	h.ipr.Script("GET", "/me", hang...)
+	h.ipr.Script("GET", "/me", iproyaltest.Response{Delay: time.Minute, Sticky: true})
 	for range 20 {
 		if _, err := h.slack.SendHomeOpened(allowedUser); err != nil {
 			t.Fatal(err)
@@ -636,6 +642,7 @@ func TestHangingHomeTabsDoNotBlockForms(t *testing.T) {
 // (typed, or picked) is replaced by a confirmation that lists and counts
 // them; a shortcut's found hashes are counted by the form itself.
 func TestFormsConfirmAboveConfirmAbove(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv) // CONFIRM_ABOVE=3
 	alert := h.slack.AddMessage(channel, "blocked: "+hashA+" and "+hashC)
 	sid, err := h.slack.SendShortcut(slacktest.Shortcut{User: allowedUser, Channel: channel, Message: alert})
@@ -717,6 +724,7 @@ func TestFormsConfirmAboveConfirmAbove(t *testing.T) {
 // Where the bot is not a member, a form's answer still reaches its
 // requester: through the shortcut's response_url.
 func TestFormAnswerReachesTheRequesterWhereTheBotIsNot(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	const private = "C0PRIVATE"
 	alert := h.slack.AddMessage(private, "blocked: "+hashA)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestGCDefaults(t *testing.T) {
+	t.Parallel()
 	v2, v1 := cgroupMemoryFiles[0], cgroupMemoryFiles[1]
 	for _, tc := range []struct {
 		name  string
@@ -44,6 +45,7 @@ func TestGCDefaults(t *testing.T) {
 // TestGCSettingsInTheProcess runs the real main and reads back, from its
 // start-up line, the collector settings the runtime ended up with.
 func TestGCSettingsInTheProcess(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
@@ -53,6 +55,7 @@ func TestGCSettingsInTheProcess(t *testing.T) {
 		{"operator's choice", map[string]string{"GOGC": "150", "GOMEMLIMIT": "40MiB", "GOMAXPROCS": "2"}, []string{`"gogc":150`, `"gomemlimit":"40MiB"`, `"gomaxprocs":2`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sl, ipr := doubles(t)
 			env := baseEnv(sl, ipr, freeAddr(t))
 			maps.Copy(env, tc.env)

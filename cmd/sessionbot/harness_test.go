@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +48,16 @@ func TestMain(m *testing.M) {
 	if os.Getenv("SESSIONBOT_RUN_MAIN") == "1" {
 		main()
 		os.Exit(0)
+	}
+	// These tests spend their time waiting on timers (Slack's 3 s, the
+	// bot's backoffs and sweeps, a 15 s idle timeout), not on the CPU, so
+	// more of them run at once than go test's default of one per CPU,
+	// unless -parallel says otherwise.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(8, runtime.GOMAXPROCS(0))))
 	}
 	os.Exit(m.Run())
 }
@@ -106,25 +119,13 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// doubles starts the Slack and IPRoyal doubles with one sub-user.
+// doubles starts the Slack and IPRoyal doubles with two sub-users. They
+// fail the test for what Slack would have shown as an error (a late ack, an
+// ack it refuses) and for scripted answers no call used.
 func doubles(t *testing.T) (*slacktest.Server, *iproyaltest.Server) {
 	t.Helper()
-	sl := slacktest.NewServer(appToken, botToken)
-	t.Cleanup(sl.Close)
-	// As strict as Slack: an ack after 3 s, or a payload Slack would
-	// refuse, is an error the user would have seen.
-	t.Cleanup(func() {
-		for _, a := range sl.Acks() {
-			if a.Late {
-				t.Errorf("envelope %s was acknowledged after Slack's 3 s", a.EnvelopeID)
-			}
-			if a.Err != "" {
-				t.Errorf("envelope %s was acknowledged with what Slack would refuse: %s", a.EnvelopeID, a.Err)
-			}
-		}
-	})
-	ipr := iproyaltest.NewServer(iproyalToken)
-	t.Cleanup(ipr.Close)
+	sl := slacktest.Start(t, appToken, botToken)
+	ipr := iproyaltest.Start(t, iproyalToken)
 	ipr.SetSubusers(
 		iproyaltest.Subuser{Hash: hashB, Username: "scraper-eu", Password: subPassword},
 		iproyaltest.Subuser{Hash: hashC, Username: "scraper-eu-old", Password: subPassword},
@@ -179,7 +180,7 @@ func startBot(t *testing.T, edit func(env map[string]string)) *harness {
 // launch starts run() and waits until the bot is connected and ready.
 func (h *harness) launch() {
 	h.t.Helper()
-	before := h.slack.Hellos()
+	before := h.slack.State().Hellos()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)

@@ -68,7 +68,7 @@ func (h *harness) assertNothingReset() {
 	if n := h.ipr.Count("DELETE", "/sessions"); n != 0 {
 		h.t.Errorf("%d resets sent", n)
 	}
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		if m.Channel == channel {
 			h.t.Errorf("posted in the channel: %q", m.Text)
 		}
@@ -76,10 +76,11 @@ func (h *harness) assertNothingReset() {
 }
 
 func TestConfirmRunsTheReset(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv)
 	buttons := h.confirmation(allowedUser, fourTargets)
-	if !strings.Contains(h.slack.Responses()[0].Text, "This resets the sessions of *4 residential users*") {
-		t.Errorf("summary = %q", h.slack.Responses()[0].Text)
+	if summary := h.slack.State().Responses()[0].Text; !strings.Contains(summary, "This resets the sessions of *4 residential users*") {
+		t.Errorf("summary = %q", summary)
 	}
 	asked := h.auditLine("confirmation_requested")
 	h.assertNothingReset()
@@ -107,6 +108,7 @@ func TestConfirmRunsTheReset(t *testing.T) {
 }
 
 func TestCancelResetsNothing(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv)
 	buttons := h.confirmation(allowedUser, fourTargets)
 	id := h.click(allowedUser, buttons["Cancel"])
@@ -121,6 +123,7 @@ func TestCancelResetsNothing(t *testing.T) {
 }
 
 func TestAnotherUsersClickChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv)
 	buttons := h.confirmation(allowedUser, fourTargets)
 	for _, label := range []string{"Confirm", "Cancel"} {
@@ -137,6 +140,7 @@ func TestAnotherUsersClickChangesNothing(t *testing.T) {
 }
 
 func TestDoubleClickResetsOnce(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv)
 	buttons := h.confirmation(allowedUser, fourTargets)
 	h.click(allowedUser, buttons["Confirm"])
@@ -147,7 +151,7 @@ func TestDoubleClickResetsOnce(t *testing.T) {
 		t.Errorf("%d resets for a double click", n)
 	}
 	var announcements int
-	for _, m := range h.slack.Messages() {
+	for _, m := range h.slack.State().Messages() {
 		if m.Channel == channel && m.ThreadTS == "" {
 			announcements++
 		}
@@ -158,6 +162,7 @@ func TestDoubleClickResetsOnce(t *testing.T) {
 }
 
 func TestOnlyTheFirstClickCounts(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv)
 	buttons := h.confirmation(allowedUser, fourTargets)
 	h.click(allowedUser, buttons["Confirm"])
@@ -178,6 +183,7 @@ func TestOnlyTheFirstClickCounts(t *testing.T) {
 }
 
 func TestExpiredConfirmation(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		confirmEnv(env)
 		env["CONFIRM_TTL"] = "1ns" // expired by the time anyone clicks
@@ -198,6 +204,7 @@ func TestExpiredConfirmation(t *testing.T) {
 }
 
 func TestTamperedButtonIsRefused(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv)
 	buttons := h.confirmation(allowedUser, fourTargets)
 	forged := buttons["Confirm"]
@@ -237,6 +244,7 @@ func (h *harness) startReplica() *syncBuffer {
 }
 
 func TestClickReachesTheOtherReplica(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, confirmEnv) // CONFIRM_SECRET unset: both derive the key from the bot token
 	second := h.startReplica()
 	// The double hands envelopes to its connections in turn, so the command
@@ -258,6 +266,7 @@ func TestClickReachesTheOtherReplica(t *testing.T) {
 }
 
 func TestDryRunShowsAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	r := h.private(h.command(allowedUser, hashA+" --dry-run scraper-eu"))
 	assertContains(t, "dry run reply", r.Text,
@@ -279,6 +288,7 @@ func TestDryRunShowsAndChangesNothing(t *testing.T) {
 }
 
 func TestRateLimitIsPerUser(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		env["RATE_LIMIT_PER_MINUTE"] = "2"
 		env["ALLOWED_USERS"] = allowedUser + ",U0SECOND"
@@ -303,6 +313,7 @@ func TestRateLimitIsPerUser(t *testing.T) {
 }
 
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, nil)
 	h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN") // the check at start: GET /me
 	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13, ResidentialUserHash: hashA})
@@ -328,6 +339,7 @@ func TestStatus(t *testing.T) {
 }
 
 func TestShellConfirmsAndDryRuns(t *testing.T) {
+	t.Parallel()
 	_, ipr := doubles(t)
 	env := resetEnv(ipr)
 	env["CONFIRM_ABOVE"] = "3"
@@ -350,6 +362,7 @@ func TestShellConfirmsAndDryRuns(t *testing.T) {
 }
 
 func TestBusyClickIsToldSo(t *testing.T) {
+	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		confirmEnv(env)
 		env["MAX_CONCURRENT"] = "1"

@@ -187,7 +187,7 @@ func TestHTTPAddrInUse(t *testing.T) {
 	if exitCode(r.err) != 2 || !strings.Contains(r.stderr, `HTTP_ADDR \"`+ln.Addr().String()+`\" is already in use`) {
 		t.Errorf("exit %d, stderr %q", exitCode(r.err), r.stderr)
 	}
-	if n := len(sl.Calls("")); n != 0 {
+	if n := len(sl.State().Calls("")); n != 0 {
 		t.Errorf("Slack was called %d times", n)
 	}
 }
@@ -197,7 +197,7 @@ func TestHTTPAddrInUse(t *testing.T) {
 func TestNoReconnectAfterShutdown(t *testing.T) {
 	h := startBot(t, nil)
 	h.slack.Disconnect("refresh_requested") // a short-lived connection: the next wait is not zero
-	eventually(t, "the bot reconnects", func() bool { return h.slack.Hellos() >= 2 })
+	eventually(t, "the bot reconnects", func() bool { return h.slack.State().Hellos() >= 2 })
 	h.waitReady(true)
 	if err := h.stop(); err != nil {
 		t.Fatal(err)

@@ -3,7 +3,9 @@
 //
 // It checks the Bearer token, records every request, serves /me and a
 // paginated, searchable sub-user list from a table, accepts DELETE /sessions,
-// and can be scripted per call with a status, body, headers and a delay.
+// and can be scripted per call with a status, body, headers and a delay, or
+// to lose its answer; what it carried out counts whether or not the client
+// saw the answer.
 package iproyaltest
 
 import (
@@ -42,12 +44,32 @@ type Account struct {
 
 // Response is a scripted answer to one call. A zero Status answers as the
 // double normally would, after Delay.
+//
+// IPRoyal carries out a call whose client gave up, and a call whose answer
+// was lost: a DELETE /sessions then still resets the sessions (and counts
+// in Resets), though the client cannot know.
 type Response struct {
 	Status int
 	Body   string
 	Header map[string]string
-	// Delay is waited before answering (or until the client gives up).
+	// Delay is waited before the call is carried out and answered; the
+	// call is carried out even when the client gave up meanwhile.
 	Delay time.Duration
+	// Lost carries the call out as usual, then drops the connection
+	// without an answer, or, with Status, answers that (a proxy's 502 or
+	// 504, with Body and Header) instead of IPRoyal's answer.
+	Lost bool
+	// Sticky answers every later call too, not just the next.
+	Sticky bool
+	// For, when set, answers every call from when it is scripted until For
+	// has passed (a window of 429s, say), and then stops.
+	For time.Duration
+}
+
+// scripted is a Response as the double keeps it.
+type scripted struct {
+	Response
+	until time.Time // when a For window ends
 }
 
 // Request is a request the double received.
@@ -74,19 +96,24 @@ type Server struct {
 	mu       sync.Mutex
 	requests []Request
 	resets   [][]string
-	script   map[string][]Response
+	script   map[string][]scripted
 	delay    time.Duration
 	account  Account
 	subusers []Subuser
 	perPage  int
 	maxPage  int
+	closed   bool
+	done     chan struct{} // closed by Close: delayed calls stop waiting
 }
 
 // NewServer starts a double that accepts token. Close it when done.
+// Tests should use Start, which also closes it and checks it was used as
+// scripted; NewServer is for programs such as the benchmark.
 func NewServer(token string) *Server {
 	s := &Server{
 		Token:   token,
-		script:  map[string][]Response{},
+		script:  map[string][]scripted{},
+		done:    make(chan struct{}),
 		perPage: 20,
 		maxPage: 100,
 		account: Account{AvailableTraffic: 32.6, ResidentialUserHash: "01H7YCG0R9GYY1YCPS2S4QA6WB"},
@@ -101,19 +128,54 @@ func NewServer(token string) *Server {
 	return s
 }
 
-// Close shuts the double down.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the double down. Calls it is still delaying end without
+// being carried out.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.srv.Close()
+}
 
 // Script queues answers for the next calls to method and path (e.g.
-// "DELETE", "/sessions"); once they are used up the double answers normally.
+// "DELETE", "/sessions"); once they are used up the double answers
+// normally. A Sticky answer, once reached, answers every call.
 func (s *Server) Script(method, path string, rs ...Response) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := method + " " + path
-	s.script[key] = append(s.script[key], rs...)
+	now := time.Now()
+	for _, r := range rs {
+		sr := scripted{Response: r}
+		if r.For > 0 {
+			sr.until = now.Add(r.For)
+		}
+		s.script[key] = append(s.script[key], sr)
+	}
 }
 
-// SetDelay makes every call wait d before answering, like a slow IPRoyal.
+// next takes the scripted answer to a call, if any. Call with mu held.
+func (s *Server) next(key string, now time.Time) *Response {
+	q := s.script[key]
+	for len(q) > 0 && q[0].For > 0 && !now.Before(q[0].until) {
+		q = q[1:] // the window is over
+	}
+	s.script[key] = q
+	if len(q) == 0 {
+		return nil
+	}
+	r := q[0].Response
+	if !r.Sticky && r.For == 0 {
+		s.script[key] = q[1:]
+	}
+	return &r
+}
+
+// SetDelay makes every call wait d before it is carried out and answered,
+// like a slow IPRoyal, whether or not its client waits that long.
 func (s *Server) SetDelay(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,42 +255,62 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			s.requests[i].Took = time.Since(arrived)
 			s.mu.Unlock()
 		}()
-		key := r.Method + " " + path
-		var scripted *Response
-		if q := s.script[key]; len(q) > 0 {
-			scripted = &q[0]
-			s.script[key] = q[1:]
-		}
+		scripted := s.next(r.Method+" "+path, arrived)
 		delay := s.delay
 		s.mu.Unlock()
 
 		if scripted != nil {
 			delay += scripted.Delay
 		}
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
+		if delay > 0 && !s.wait(delay) {
+			return
 		}
 		if r.Header.Get("Authorization") != "Bearer "+s.Token {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthenticated."})
 			return
 		}
-		if scripted != nil && scripted.Status != 0 {
-			for k, v := range scripted.Header {
-				w.Header().Set(k, v)
-			}
-			w.WriteHeader(scripted.Status)
-			_, _ = w.Write([]byte(scripted.Body))
+		if scripted != nil && scripted.Status != 0 && !scripted.Lost {
+			answer(w, *scripted)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		if scripted != nil && scripted.Lost {
+			next.ServeHTTP(httptest.NewRecorder(), r) // carried out; its answer never leaves
+			if scripted.Status != 0 {
+				answer(w, *scripted)
+				return
+			}
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				_ = conn.Close()
+				return
+			}
+			panic(http.ErrAbortHandler)
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// wait sleeps d, as a slow IPRoyal does, and reports false if the double
+// closed meanwhile. The client giving up does not end the wait: IPRoyal
+// carries out a call whose client is gone.
+func (s *Server) wait(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.done:
+		return false
+	}
+}
+
+// answer writes a scripted answer.
+func answer(w http.ResponseWriter, r Response) {
+	for k, v := range r.Header {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(r.Status)
+	_, _ = w.Write([]byte(r.Body))
 }
 
 func (s *Server) resetSessions(w http.ResponseWriter, r *http.Request) {

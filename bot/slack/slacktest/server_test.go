@@ -39,8 +39,7 @@ func blocksParam(t *testing.T, bs ...map[string]any) string {
 // The double refuses what real Slack refuses, so that tests fail where
 // Slack would.
 func TestDoubleEnforcesSlacksLimits(t *testing.T) {
-	s := NewServer("xapp-1", "xoxb-1")
-	defer s.Close()
+	s := Start(t, "xapp-1", "xoxb-1")
 	many := make([]map[string]any, 51)
 	for i := range many {
 		many[i] = section("x")
@@ -74,8 +73,7 @@ func TestDoubleEnforcesSlacksLimits(t *testing.T) {
 }
 
 func TestDoubleReactionsAreOnceAndHistoryKeepsMetadata(t *testing.T) {
-	s := NewServer("xapp-1", "xoxb-1")
-	defer s.Close()
+	s := Start(t, "xapp-1", "xoxb-1")
 	md := `{"event_type":"sessionbot_reset","event_payload":{"state":"started"}}`
 	first := post(t, s, "chat.postMessage", url.Values{"channel": {"C1"}, "text": {"entry"}, "metadata": {md}})
 	ts := first["ts"].(string)

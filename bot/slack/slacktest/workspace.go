@@ -157,7 +157,7 @@ func (s *Server) workspaceAPI(w http.ResponseWriter, method string, params url.V
 			"is_archived": c.Archived, "is_member": c.Member,
 		}})
 		return true
-	case "conversations.history":
+	case "conversations.history", "conversations.replies":
 		c, ok := s.ws.channels[params.Get("channel")]
 		if !ok {
 			return false // a channel the tests did not describe: webAPI serves it
