@@ -26,6 +26,9 @@ func (b *Bot) click(r *request) {
 		r.id, r.res.RequestID = p.ID, p.ID // the click continues the command's request
 	}
 	r.Channel, r.res.Targets = p.Channel, p.Targets
+	if b.auth == nil {
+		r.Via = ViaCLI // a bot with no allow-list serves only the command line: its own confirmation
+	}
 	if r.User != p.User {
 		r.answer(OutcomeNotYours, notYoursMessage(p.User), nil)
 		return
