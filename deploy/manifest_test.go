@@ -145,6 +145,21 @@ func TestSlackAppManifest(t *testing.T) {
 		st := sl.State()
 		t.Fatalf("the requests did not finish: reactions %+v, %d updates, %d views", st.Reactions(), len(st.Updates()), len(st.Views()))
 	}
+	// A private answer no channel takes goes by direct message, and an
+	// outcome reply whose answer was lost is looked for in its thread.
+	sl.Fail(slacktest.ResponseURL, slacktest.Failure{Status: 404, Error: "used_url", Sticky: true})
+	sl.Fail("chat.postEphemeral", slacktest.Failure{Error: "user_not_in_channel", Sticky: true})
+	sl.Fail("chat.postMessage", slacktest.Failure{Channel: "C0GENERAL", InThread: true, Lost: true})
+	for _, text := range []string{"01H7YCG0R9GYY1YCPS2S4QA6WB ghost", "01H7YCG0R9GYY1YCPS2S4QA6WB"} {
+		if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: "U0ALLOWED", ChannelID: "C0GENERAL", Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sl.WaitFor(10*time.Second, func(s *slacktest.State) bool {
+		return len(s.Calls("conversations.open")) > 0 && len(s.Calls("conversations.replies")) > 0
+	}); err != nil {
+		t.Fatal("no direct message, or no look for the lost reply")
+	}
 	sl.SetScopes(adapter.Scopes()...)
 	sl.AddUser(slacktest.User{ID: "U0ALLOWED", Name: "ana"})
 	sl.AddUsergroup(slacktest.Usergroup{ID: "S0OPS", Handle: "ops"}, "U0GROUPIE")

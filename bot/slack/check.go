@@ -35,8 +35,12 @@ var MethodScopes = map[string][]string{
 	"usergroups.users.list": {"usergroups:read"},
 	"views.open":            nil,
 	"views.publish":         nil,
-	// The journal in AUDIT_CHANNEL, which may be public or private.
+	// The journal in AUDIT_CHANNEL, which may be public or private, and a
+	// post whose answer was lost, looked for before it is posted again.
 	"conversations.history": {"channels:history", "groups:history"},
+	"conversations.replies": {"channels:history", "groups:history"},
+	// A private answer no channel takes: a direct message.
+	"conversations.open": {"im:write"},
 	// sessionbot check: the names behind the configured IDs.
 	"users.info":         {"users:read"},
 	"usergroups.list":    {"usergroups:read"},
@@ -59,8 +63,9 @@ var scopeUse = map[string]string{
 	"app_mentions:read": "@sessionbot mentions",
 	"reactions:write":   "outcome reactions and journal claims",
 	"usergroups:read":   "ALLOWED_USERGROUPS",
-	"channels:history":  "a public AUDIT_CHANNEL's journal",
-	"groups:history":    "a private AUDIT_CHANNEL's journal",
+	"channels:history":  "a public AUDIT_CHANNEL's journal, and finding posts whose answer was lost",
+	"groups:history":    "a private AUDIT_CHANNEL's journal, and finding posts whose answer was lost",
+	"im:write":          "private answers by direct message when the channel refuses them",
 	"users:read":        "sessionbot check naming ALLOWED_USERS",
 	"channels:read":     "sessionbot check naming public channels",
 	"groups:read":       "sessionbot check naming private channels",

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -41,10 +41,11 @@ const (
 	ackTimeout = time.Second
 	// pingEvery: the bot pings Slack this often, and Slack's pong, like
 	// its own pings and its frames, says the connection lives. After
-	// silenceLimit without a word from Slack, the connection is dead: the
-	// bot is not ready, and reopens it.
+	// silenceLimit without a word from Slack (two pongs missed), the
+	// connection is dead: the bot is not ready, and reopens it, well
+	// within 15 s of the silence.
 	pingEvery        = 5 * time.Second
-	silenceLimit     = 15 * time.Second
+	silenceLimit     = 12 * time.Second
 	handshakeTimeout = 10 * time.Second
 	// writeBuffer keeps every ack in one frame: Slack does not reassemble
 	// continuation frames (slack-go's finding).
@@ -204,9 +205,10 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 	stop := context.AfterFunc(ctx, func() { _ = ws.Close() })
 	defer stop()
 
-	var pingless atomic.Bool
-	var heardAt atomic.Int64 // when Slack last said anything, unix nanoseconds
-	heard := func() { heardAt.Store(s.now().UnixNano()) }
+	// Every word from Slack (a frame, its ping, its pong to ours) moves the
+	// read deadline silenceLimit ahead: a connection silent that long
+	// fails its read, so the bot is not ready, and reopens it.
+	heard := func() { _ = ws.SetReadDeadline(time.Now().Add(silenceLimit)) }
 	heard()
 	ws.SetPingHandler(func(data string) error {
 		s.beat()
@@ -218,12 +220,11 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 		return nil
 	})
 	ws.SetPongHandler(func(string) error { heard(); return nil })
-	// The connection lives as long as both its reader and its ping watch:
-	// the reader's end stops the watch, and the watch closes a connection
-	// that went silent, which ends the reader.
-	g, watch := errgroup.WithContext(ctx)
+	// The connection lives as long as its reader: the reader's end stops
+	// the pings.
+	g, pings := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		reason = s.read(ctx, ws, c, b, work, &pingless, heard)
+		reason = s.read(ctx, ws, c, b, work, heard)
 		return errConnectionEnded
 	})
 	g.Go(func() error {
@@ -231,15 +232,9 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 		defer t.Stop()
 		for {
 			select {
-			case <-watch.Done():
+			case <-pings.Done():
 				return nil
 			case <-t.C:
-			}
-			if s.now().Sub(time.Unix(0, heardAt.Load())) > silenceLimit {
-				pingless.Store(true)
-				s.setReady(false)
-				_ = ws.Close()
-				return nil
 			}
 			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(ackTimeout)); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 				s.log.Debug("could not ping Slack", "error", err)
@@ -250,12 +245,18 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 	return reason
 }
 
+// isTimeout says whether err is a read that passed its deadline.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // errConnectionEnded ends a connection's goroutines when its reader stops.
 var errConnectionEnded = errors.New("the connection ended")
 
 // read reads envelopes from ws and dispatches them, until it ends, and
 // says why it ended.
-func (s *Slack) read(ctx context.Context, ws *websocket.Conn, c *socket, b *bot.Bot, work context.Context, pingless *atomic.Bool, heard func()) (reason string) {
+func (s *Slack) read(ctx context.Context, ws *websocket.Conn, c *socket, b *bot.Bot, work context.Context, heard func()) (reason string) {
 	for {
 		_, data, err := ws.ReadMessage()
 		s.beat()
@@ -265,7 +266,7 @@ func (s *Slack) read(ctx context.Context, ws *websocket.Conn, c *socket, b *bot.
 			return endShutdown
 		case errors.Is(err, websocket.ErrReadLimit):
 			return endFrameLimit
-		case pingless.Load():
+		case isTimeout(err):
 			return endPingless
 		case err != nil:
 			return endLost

@@ -183,7 +183,6 @@ func TestAuditTrailIsOneMessagePerRequest(t *testing.T) {
 // succeeded an orphan whose outcome is unknown, in its thread.
 func TestJournalEntryThatLandsLateIsClosed(t *testing.T) {
 	t.Parallel()
-	t.Skip("issue 19: the late entry stays started, and the sweep marks a successful reset 'outcome unknown'")
 	h := startBot(t, withAudit)
 	h.slack.Fail("chat.postMessage", slacktest.Failure{Channel: auditChannel, Delay: 4 * time.Second})
 	h.command(allowedUser, hashA)

@@ -51,7 +51,7 @@ func TestCheckPasses(t *testing.T) {
 
 ✔ configuration: every variable is valid
 ✔ SLACK_BOT_TOKEN: Slack accepts it: the bot @sessionbot (U0SESSIONBOT) in sessionbot tests (T0SESSION)
-✔ scopes: the token has all 11 that sessionbot uses
+✔ scopes: the token has all 12 that sessionbot uses
 ✔ ALLOWED_USERS U0ALLOWED = @ana (Ana Lopez)
 ✔ ALLOWED_USERGROUPS S0SRE = @sre (12 members)
 ✔ ALLOWED_CHANNELS C0GENERAL = #general, the bot is a member
@@ -112,7 +112,7 @@ func TestCheckFails(t *testing.T) {
 		}, []string{"✘ SLACK_BOT_TOKEN: not checked: Slack did not answer at SLACK_API_URL http://127.0.0.1:1/api/: the connection was refused (", "connection refused"}},
 		{"a scope missing", func(sl *slacktest.Server, _ *iproyaltest.Server, _ map[string]string) {
 			sl.SetScopes(slices.DeleteFunc(slack.Scopes(), func(s string) bool { return s == "users:read" || s == "groups:history" })...)
-		}, []string{"✘ scopes: the token lacks groups:history (a private AUDIT_CHANNEL's journal), users:read (sessionbot check naming ALLOWED_USERS): add them on the app's OAuth & Permissions page",
+		}, []string{"✘ scopes: the token lacks groups:history (a private AUDIT_CHANNEL's journal, and finding posts whose answer was lost), users:read (sessionbot check naming ALLOWED_USERS): add them on the app's OAuth & Permissions page",
 			"✘ ALLOWED_USERS U0ALLOWED: not checked: the token lacks users:read (see scopes)",
 			"✘ AUDIT_CHANNEL C0AUDIT = #sessionbot-audit: the bot cannot read its history (the journal): the token lacks groups:history (see scopes)"}},
 		{"no scopes header", func(sl *slacktest.Server, _ *iproyaltest.Server, _ map[string]string) {

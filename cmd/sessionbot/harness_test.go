@@ -405,3 +405,15 @@ func (h *harness) auditLine(outcome string) map[string]any {
 	h.t.Fatalf("no audit line with outcome %s", outcome)
 	return nil
 }
+
+// waitReadyWithin is waitReady with its own deadline.
+func (h *harness) waitReadyWithin(want bool, within time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(within)
+	for (h.get("/readyz") == http.StatusOK) != want {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("/readyz never became ready=%v within %v", want, within)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -251,3 +251,72 @@ func (s *Server) openConversation(w http.ResponseWriter, params url.Values) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": map[string]any{"id": "G" + strings.Join(users, ""), "is_mpim": true}})
 	}
 }
+
+// replies serves conversations.replies as Slack does: a thread's parent,
+// then its replies, oldest first, between oldest and latest (exclusive
+// unless inclusive), at most limit (default 1000) a page, the next page
+// behind an opaque cursor; metadata only with include_all_metadata.
+func (s *Server) replies(w http.ResponseWriter, params url.Values) {
+	fail := func(code string) { writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code}) }
+	channel, ts := params.Get("channel"), params.Get("ts")
+	limit := 1000
+	if n, err := strconv.Atoi(params.Get("limit")); err == nil && n > 0 {
+		limit = min(n, 1000)
+	}
+	inclusive := truthy(params.Get("inclusive"))
+	bound := func(key string, def int64) (int64, bool) {
+		v := params.Get(key)
+		if v == "" {
+			return def, true
+		}
+		return tsMicros(v)
+	}
+	oldest, ok1 := bound("oldest", -1)
+	latest, ok2 := bound("latest", math.MaxInt64)
+	after := int64(-1)
+	if c := params.Get("cursor"); c != "" {
+		us, ok := readCursor(c)
+		if !ok {
+			fail("invalid_cursor")
+			return
+		}
+		after = us
+	}
+	if !ok1 || !ok2 {
+		fail("invalid_ts")
+		return
+	}
+	withMetadata := truthy(params.Get("include_all_metadata"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.rec.current[channel+"/"+ts]; !ok {
+		fail("thread_not_found")
+		return
+	}
+	within := func(us int64) bool {
+		if inclusive {
+			return us >= oldest && us <= latest
+		}
+		return us > oldest && us < latest
+	}
+	page := []map[string]any{}
+	more := false
+	var last int64
+	for _, us := range s.timeline[channel] {
+		m := s.rec.current[channel+"/"+tsString(us)]
+		if (m.TS != ts && m.ThreadTS != ts) || us <= after || (m.TS != ts && !within(us)) {
+			continue
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		page = append(page, historyMessage(m, withMetadata, nil))
+		last = us
+	}
+	resp := map[string]any{"ok": true, "messages": page, "has_more": more}
+	if more {
+		resp["response_metadata"] = map[string]any{"next_cursor": cursor(last)}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}

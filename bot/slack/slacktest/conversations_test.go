@@ -160,3 +160,55 @@ func TestEphemeralFailuresAndDirectMessages(t *testing.T) {
 		t.Errorf("conversations.open of nobody = %+v", a)
 	}
 }
+
+// conversations.replies answers the parent first, then its replies oldest
+// first, paged behind a cursor, bounded by oldest (the parent always
+// comes), and refuses a thread that does not exist.
+func TestRepliesPagesAThread(t *testing.T) {
+	t.Parallel()
+	s := Start(t, "xapp-1", "xoxb-1")
+	now := time.Now().Truncate(time.Second)
+	parent := Message{TS: TSAt(now.Add(-time.Hour)), Text: "parent"}
+	msgs := []Message{parent, {TS: TSAt(now.Add(-time.Hour + time.Second)), Text: "elsewhere"}}
+	for i := range 5 {
+		msgs = append(msgs, Message{TS: TSAt(now.Add(-time.Duration(50-i) * time.Minute)), ThreadTS: parent.TS, Text: fmt.Sprintf("reply %d", i)})
+	}
+	s.AddHistory("C0AUDIT", msgs...)
+	read := func(params url.Values) (texts []string, next string) {
+		t.Helper()
+		a := callWith(http.DefaultClient, s, "conversations.replies", params)
+		if a.body["ok"] != true {
+			t.Fatalf("conversations.replies %v: %+v", params, a)
+		}
+		for _, m := range a.body["messages"].([]any) {
+			texts = append(texts, m.(map[string]any)["text"].(string))
+		}
+		if md, ok := a.body["response_metadata"].(map[string]any); ok {
+			next, _ = md["next_cursor"].(string)
+		}
+		return texts, next
+	}
+	var got []string
+	params := url.Values{"channel": {"C0AUDIT"}, "ts": {parent.TS}, "limit": {"2"}}
+	for pages := 0; ; pages++ {
+		texts, next := read(params)
+		got = append(got, texts...)
+		if next == "" {
+			break
+		}
+		if pages > 5 {
+			t.Fatal("the cursor never ends")
+		}
+		params.Set("cursor", next)
+	}
+	if want := "parent,reply 0,reply 1,reply 2,reply 3,reply 4"; strings.Join(got, ",") != want {
+		t.Errorf("the thread reads %q, want %q", strings.Join(got, ","), want)
+	}
+	recent, _ := read(url.Values{"channel": {"C0AUDIT"}, "ts": {parent.TS}, "oldest": {TSAt(now.Add(-48 * time.Minute))}})
+	if want := "parent,reply 3,reply 4"; strings.Join(recent, ",") != want {
+		t.Errorf("replies after oldest read %q, want %q", strings.Join(recent, ","), want)
+	}
+	if a := callWith(http.DefaultClient, s, "conversations.replies", url.Values{"channel": {"C0AUDIT"}, "ts": {"1.000001"}}); a.body["error"] != "thread_not_found" {
+		t.Errorf("a thread that does not exist: %+v", a)
+	}
+}

@@ -5,15 +5,17 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
 
 type conn struct {
-	ws   *websocket.Conn
-	wmu  sync.Mutex
-	done chan struct{}
+	ws     *websocket.Conn
+	wmu    sync.Mutex
+	done   chan struct{}
+	silent atomic.Bool // Silence: no pings, no pongs
 }
 
 func (c *conn) write(v any) error {
@@ -114,6 +116,16 @@ func (s *Server) link(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &conn{ws: ws, done: make(chan struct{})}
+	ws.SetPingHandler(func(data string) error { // gorilla's own answer, unless the connection went silent
+		if c.silent.Load() {
+			return nil
+		}
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -172,6 +184,9 @@ func (s *Server) ping(c *conn, interval time.Duration) {
 		case <-c.done:
 			return
 		case <-t.C:
+			if c.silent.Load() {
+				continue
+			}
 			if c.ws.WriteControl(websocket.PingMessage, []byte("ping"), time.Now().Add(time.Second)) != nil {
 				return
 			}
@@ -216,5 +231,14 @@ func (s *Server) readAcks(c *conn) {
 		s.notify()
 		s.mu.Unlock()
 		s.emit(Event{Kind: EventAck, At: now, EnvelopeID: ack.EnvelopeID})
+	}
+}
+
+// Silence makes every open connection go silent without closing, as a
+// connection does when the network between drops it: no more pings, no
+// answer to the app's pings. New connections are not silent.
+func (s *Server) Silence() {
+	for _, c := range s.snapshot() {
+		c.silent.Store(true)
 	}
 }

@@ -102,6 +102,8 @@ func (s *Server) serve(w http.ResponseWriter, method string, params url.Values) 
 		s.postEphemeral(w, params)
 	case "conversations.history":
 		s.history(w, params)
+	case "conversations.replies":
+		s.replies(w, params)
 	case "conversations.open":
 		s.openConversation(w, params)
 	case "reactions.add":
