@@ -26,7 +26,7 @@ func (b *Bot) decide(r *request) bool {
 		return true // the token holder's own tool: no policy
 	}
 	p := b.auth.Policy()
-	if p.FromEnvironment() {
+	if p.FromEnvironment() && !p.HasApprovals() {
 		return true // one grant of everything: authorize decided
 	}
 	targets := make([]policy.Target, len(r.res.Targets))
@@ -50,8 +50,11 @@ func (b *Bot) decide(r *request) bool {
 		}
 	}
 	d, lookupErr := b.auth.Decide(r.check, r.User, r.Channel, targets)
-	r.grants = p.Names(d)
+	if !p.FromEnvironment() {
+		r.grants = p.Names(d)
+	}
 	if d.Allowed() && len(unknown) == 0 {
+		r.approval = approvalOf(p, targets, r.res.Targets, d)
 		return true
 	}
 	var refused []Target

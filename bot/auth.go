@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -181,4 +182,48 @@ func (a *Authorizer) groupMembers(ctx context.Context, group string) (map[string
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// Approves reports whether user is an approver of every set in approvers
+// (each of user and user group IDs): listed, or a member of a listed group
+// now. Membership is looked up at the call, never answered from the
+// cache, so that someone who left a group no longer approves; the answer
+// refreshes the cache. err is a lookup that failed: its group counts as
+// not theirs.
+func (a *Authorizer) Approves(ctx context.Context, user string, approvers [][]string) (bool, error) {
+	if len(approvers) == 0 {
+		return false, nil
+	}
+	var lookupErr error
+	member := func(group string) bool {
+		if a.groups == nil {
+			lookupErr = errNoGroupLister
+			return false
+		}
+		ids, err := a.groups.GroupMembers(ctx, group)
+		if err != nil {
+			lookupErr = err
+			return false
+		}
+		members := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			members[id] = true
+		}
+		a.members.Put(group, members, a.members.now().Add(GroupCacheTTL))
+		return members[user]
+	}
+	for _, set := range approvers {
+		var ap policy.Approval
+		for _, id := range set {
+			if strings.HasPrefix(id, "S") {
+				ap.Usergroups = append(ap.Usergroups, id)
+			} else {
+				ap.Users = append(ap.Users, id)
+			}
+		}
+		if !ap.Approves(user, member) {
+			return false, lookupErr
+		}
+	}
+	return true, nil
 }

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,6 +71,10 @@ type Observer struct {
 	Outcome func(Outcome) // a request ended so
 	Backlog func(n int)   // writes waiting behind requests for the journal
 	Dropped func()        // a write dropped: the backlog was full
+	// Approval counts an approval's result (ApprovalResults); Pending is
+	// how many requests wait for approval, as the journal said last.
+	Approval func(result string)
+	Pending  func(n int)
 }
 
 // Bot handles requests. It is safe for concurrent use. Close it when its
@@ -86,6 +91,8 @@ type Bot struct {
 	acct    *account // the home tab's cache of GET /me
 	clicks  *cache[string, bool]
 	mine    *cache[string, Entry] // the requests this process runs or ran, by ID
+	wake    chan struct{}         // asks the sweeper to read the journal again now
+	longest atomic.Int64          // the longest wait for approval of any policy this process enforced
 
 	life    context.Context // ends at Close: what requests left running
 	endLife context.CancelCauseFunc
@@ -131,6 +138,7 @@ func New(cfg Config, auth *Authorizer, ipr IPRoyal, chat Chat) *Bot {
 		limiter: newUserLimiter(cfg.RateLimitPerMinute, cfg.Now),
 		clicks:  newCache[string, bool](maxRememberedClicks, cfg.Now),
 		mine:    newCache[string, Entry](maxMine, cfg.Now),
+		wake:    make(chan struct{}, 1),
 	}
 	b.life, b.endLife = context.WithCancelCause(context.Background())
 	b.denials = newDenialMirror(b)

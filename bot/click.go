@@ -25,6 +25,10 @@ func (b *Bot) click(r *request) {
 	if p.ID != "" {
 		r.id, r.res.RequestID = p.ID, p.ID // the click continues the command's request
 	}
+	if p.Approval {
+		b.approvalClick(r, p)
+		return
+	}
 	r.Channel, r.res.Targets = p.Channel, p.Targets
 	if b.auth == nil {
 		r.Via = ViaCLI // a bot with no allow-list serves only the command line: its own confirmation
@@ -96,7 +100,7 @@ func (b *Bot) decided(r *request, ref string) (Entry, error) {
 	defer cancel()
 	for {
 		e, err := b.cfg.Journal.Read(ctx, ref)
-		if err != nil || e.State != StateAwaiting {
+		if err != nil || (e.State != StateAwaiting && e.State != StateApproval) {
 			return e, err
 		}
 		t := time.NewTimer(decidePoll)

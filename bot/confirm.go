@@ -19,7 +19,7 @@ import (
 // A token is at most MaxTokenLen characters of base64url, which 100 hashes
 // (1,600 bytes raw) fit. Wire format, before base64url:
 //
-//	version(1) expiry-unix-nanos(8) len+request-id len+user len+channel
+//	version(1) flags(1) expiry-unix-nanos(8) len+request-id len+user len+channel
 //	len+thread len+journal-ref count(1) has-hash-bitmap(⌈count/8⌉) hash(16) for each
 //	target that has one, count × len+username (len 0: none) mac(16)
 //
@@ -27,8 +27,11 @@ import (
 // travels by its username.
 
 const (
-	tokenVersion = 5 // bump on any change of layout: old tokens must not parse as new
+	tokenVersion = 6 // bump on any change of layout: old tokens must not parse as new
 	macSize      = 16
+	// flagApproval marks a request waiting for an approver, not for its
+	// requester's confirmation.
+	flagApproval = 1
 )
 
 // MaxTokenLen bounds a confirmation token. A transport must be able to
@@ -45,6 +48,9 @@ type pending struct {
 	Expires time.Time
 	Thread  string // the thread it was asked in, if any
 	Ref     string // the request's journal entry, if it has one
+	// Approval says the request waits for an approver (Approve or Deny),
+	// not for its requester (Confirm or Cancel).
+	Approval bool
 }
 
 var (
@@ -75,6 +81,11 @@ func encodeToken(key []byte, p pending, withNames bool) (string, error) {
 	}
 	b := make([]byte, 0, 64+len(p.Targets)*24)
 	b = append(b, tokenVersion)
+	var flags byte
+	if p.Approval {
+		flags |= flagApproval
+	}
+	b = append(b, flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(p.Expires.UnixNano()))
 	b = append(b, byte(len(p.ID)))
 	b = append(b, p.ID...)
@@ -133,7 +144,7 @@ func openToken(key []byte, tok string) (pending, error) {
 	// The decoder skips CR and LF, so "a\nb" would open like "ab": only the
 	// one spelling sealToken wrote is accepted, or a click could dodge the
 	// first-click check, which remembers tokens as strings.
-	if err != nil || len(b) < 1+8+1+1+1+1+1+1+macSize || base64.RawURLEncoding.EncodeToString(b) != tok {
+	if err != nil || len(b) < 1+1+8+1+1+1+1+1+1+macSize || base64.RawURLEncoding.EncodeToString(b) != tok {
 		return p, errTokenInvalid
 	}
 	body, sum := b[:len(b)-macSize], b[len(b)-macSize:]
@@ -142,6 +153,13 @@ func openToken(key []byte, tok string) (pending, error) {
 	}
 	r := reader{b: body}
 	if r.byte() != tokenVersion {
+		return p, errTokenInvalid
+	}
+	switch r.byte() {
+	case 0:
+	case flagApproval:
+		p.Approval = true
+	default:
 		return p, errTokenInvalid
 	}
 	p.Expires = time.Unix(0, int64(r.uint64()))

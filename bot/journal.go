@@ -16,10 +16,11 @@ import (
 // State is where a journalled request stands.
 type State string
 
-// The states of a journal entry. Awaiting, announcing and started are
-// open; the others are final.
+// The states of a journal entry. Awaiting (a confirmation or an
+// approval), announcing and started are open; the others are final.
 const (
 	StateAwaiting   State = "awaiting_confirmation" // asked the requester to confirm
+	StateApproval   State = "awaiting_approval"     // announced, waiting for an approver's click
 	StateAnnouncing State = "announcing"            // journalled; maybe announced; the reset not sent
 	StateStarted    State = "started"               // announced; the reset may have been sent
 	StateReset      State = "reset"
@@ -27,11 +28,15 @@ const (
 	StateUnknown    State = "unknown" // sessionbot stopped while the reset was in flight
 	StateCancelled  State = "cancelled"
 	StateExpired    State = "expired"
-	StateRefused    State = "refused" // accepted, then refused: the bot cannot post in the channel, or the requester is no longer allowed
+	StateRefused    State = "refused"   // accepted, then refused: the bot cannot post in the channel, or the requester is no longer allowed
+	StateDenied     State = "denied"    // an approver clicked Deny
+	StateWithdrawn  State = "withdrawn" // its requester clicked Deny while it waited for approval
 )
 
 // Open reports whether the request may still change.
-func (s State) Open() bool { return s == StateAwaiting || s == StateAnnouncing || s == StateStarted }
+func (s State) Open() bool {
+	return s == StateAwaiting || s == StateApproval || s == StateAnnouncing || s == StateStarted
+}
 
 // Trail says whether a final entry's outcome is shown in its channel yet.
 type Trail string
@@ -62,11 +67,19 @@ type Entry struct {
 	Targets   []Target
 	Started   time.Time     // when the request was accepted
 	Announced time.Time     // when the announcement was posted, by the chat's clock; zero without one
-	Expires   time.Time     // awaiting: the end of the confirmation
+	Expires   time.Time     // awaiting: the end of the confirmation, or of the wait for approval
 	Took      time.Duration // the reset's own time, as the thread says it
 	Reason    string        // failures and refusals, in words
 	Trail     Trail         // a final entry: whether its channel shows it yet
 	Grants    []string      // the policy's grants the targets were attributed to
+	// Approval, for a request that needed it: who may approve (for each
+	// grant that asks, user and user group IDs: an approver must be one of
+	// each), why in words, and who decided (approved, denied, withdrew)
+	// and when.
+	Approvers [][]string
+	Why       string
+	Decider   string
+	Decided   time.Time
 }
 
 // ErrNotFound says a journal entry does not exist (any more).
@@ -80,6 +93,18 @@ func (e Entry) replyTS() string {
 	}
 	return e.Thread
 }
+
+// approved reports whether e is a request an approver let run.
+func (e Entry) approved() bool {
+	switch e.State {
+	case StateApproval, StateDenied, StateWithdrawn, StateExpired, StateRefused:
+		return false
+	}
+	return e.Decider != ""
+}
+
+// clock is how a moment is written in the channel: Slack's own clock.
+func clock(t time.Time) string { return t.UTC().Format(sayAuditClock) }
 
 // auditMessage is what the audit channel shows of a journal entry: one
 // message per request, updated as it goes. link is the announcement's.
@@ -96,7 +121,9 @@ func auditMessage(e Entry, link string) Message {
 	var head string
 	switch e.State {
 	case StateAwaiting:
-		head = fmt.Sprintf(sayAuditAwaiting, who, n, where, e.Expires.UTC().Format(sayAuditClock))
+		head = fmt.Sprintf(sayAuditAwaiting, who, n, where, clock(e.Expires))
+	case StateApproval:
+		head = fmt.Sprintf(sayAuditAwaitingOK, who, n, where, approversText(e.Approvers), clock(e.Expires))
 	case StateAnnouncing, StateStarted:
 		head = fmt.Sprintf(sayAuditStarted, who, n, where)
 	case StateReset:
@@ -109,8 +136,21 @@ func auditMessage(e Entry, link string) Message {
 		head = fmt.Sprintf(sayAuditCancelled, who, n, where)
 	case StateExpired:
 		head = fmt.Sprintf(sayAuditExpired, who, n, where)
+		if len(e.Approvers) > 0 {
+			head = fmt.Sprintf(sayAuditTimedOut, who, n, where)
+		}
 	case StateRefused:
 		head = fmt.Sprintf(sayAuditRefused, who, n, where, e.Reason)
+		if len(e.Approvers) > 0 {
+			head = fmt.Sprintf(sayAuditRefusedAt, who, n, where, e.Reason)
+		}
+	case StateDenied:
+		head = fmt.Sprintf(sayAuditDeniedBy, who, n, where, e.Decider, clock(e.Decided))
+	case StateWithdrawn:
+		head = fmt.Sprintf(sayAuditWithdrawn, who, n, where)
+	}
+	if e.approved() {
+		head += fmt.Sprintf(sayAuditApproved, e.Decider, clock(e.Decided))
 	}
 	rest, footer := "", requestContext(e.RequestID)
 	if e.Thread != "" {

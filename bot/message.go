@@ -18,6 +18,9 @@ type Message struct {
 	// Confirm, when set, asks for a decision: a Confirm and a Cancel button
 	// that both carry this signed token (see confirm.go).
 	Confirm string `json:"confirm,omitempty"`
+	// Approve, when set, asks an approver for a decision: an Approve and a
+	// Deny button that both carry this signed token.
+	Approve string `json:"approve,omitempty"`
 	// Tag says which request the message belongs to, and what it is to
 	// it, so that a transport can find it again: a post whose answer was
 	// lost may have been made, and is looked for before it is made again.

@@ -111,6 +111,55 @@ func TestGoldenMessages(t *testing.T) {
 			{Input: "scraper-e", Reason: "not a hash, and no sub-user has this username" + didYouMean([]string{"scraper-eu", "scraper-eu-old"})},
 		}),
 	}
+	// Two-person approval: a request waiting, and each way it ends.
+	approvers := [][]string{{"U0AAA", "S0BBB"}}
+	waitingEntry := func(state State, reason string) Entry {
+		e := entry(state, reason)
+		e.Approvers, e.Why, e.Expires = approvers, "12 targets under *sre*, more than 10", started.Add(30*time.Minute)
+		return e
+	}
+	decided := func(state State, reason string) Entry {
+		e := waitingEntry(state, reason)
+		e.Decider, e.Decided = "U0AAA", started.Add(2*time.Minute)
+		return e
+	}
+	withdrawn := decided(StateWithdrawn, "")
+	withdrawn.Decider = "U0ALICE"
+	refusedAt := decided(StateRefused, fmt.Sprintf(sayRequesterGone, "U0ALICE"))
+	for name, m := range map[string]Message{
+		"approval_waiting":           waitingMessage(waitingEntry(StateApproval, ""), 30*time.Minute, goldenToken(t, targets)),
+		"approval_waiting_private":   waitingPrivately("a1b2c3d4", approvers, started.Add(30*time.Minute)),
+		"approval_approved":          approvedAnnouncement(decided(StateStarted, "")),
+		"approval_approved_private":  approvedPrivately("a1b2c3d4", "U0ALICE", 2),
+		"approval_final_reset":       finalAnnouncement(decided(StateReset, "")),
+		"approval_denied":            finalAnnouncement(decided(StateDenied, "")),
+		"approval_denied_reply":      closedReply(decided(StateDenied, "")),
+		"approval_denied_private":    deniedPrivately("a1b2c3d4", "U0ALICE"),
+		"approval_withdrawn":         finalAnnouncement(withdrawn),
+		"approval_withdrawn_private": withdrawnPrivately("a1b2c3d4"),
+		"approval_expired":           finalAnnouncement(waitingEntry(StateExpired, "")),
+		"approval_expired_reply":     closedReply(waitingEntry(StateExpired, "")),
+		"approval_expired_private":   expiredPrivately("a1b2c3d4", started.Add(30*time.Minute)),
+		"approval_refused":           finalAnnouncement(refusedAt),
+		"approval_refused_reply":     closedReply(refusedAt),
+		"approval_refused_private":   refusedAtClickMessage("a1b2c3d4", refusedAt.Reason),
+		"approval_not_yours":         notApproverMessage("a1b2c3d4", approvers),
+		"approval_self":              selfApprovalMessage("a1b2c3d4", approvers),
+		"approval_approvers_unknown": approversUnknownMessage("a1b2c3d4"),
+		"approval_tried":             triedMessage("a1b2c3d4", "U0BOB", ButtonApprove, started.Add(time.Minute), sayTriedNotOne),
+		"approval_already_approved":  alreadyDecidedMessage("a1b2c3d4", decided(StateReset, "")),
+		"approval_already_denied":    alreadyDecidedMessage("a1b2c3d4", decided(StateDenied, "")),
+		"approval_already_expired":   alreadyDecidedMessage("a1b2c3d4", waitingEntry(StateExpired, "")),
+		"approval_audit_waiting":     audit(waitingEntry(StateApproval, "")),
+		"approval_audit_reset":       audit(decided(StateReset, "")),
+		"approval_audit_denied":      audit(decided(StateDenied, "")),
+		"approval_audit_withdrawn":   audit(withdrawn),
+		"approval_audit_expired":     audit(waitingEntry(StateExpired, "")),
+		"approval_audit_refused":     audit(refusedAt),
+		"approval_dry_run":           {Text: dryRunPreviewMessage("a1b2c3d4", targets).Text + dryRunApproval(&approval{approvers: approvers, why: "`scraper-eu` under *ops* needs it"})},
+	} {
+		tests[name] = m
+	}
 	for name, m := range tests {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer

@@ -128,8 +128,8 @@ const maxMine = 20000
 // entry, without the targets, which the journal has), for as long as it
 // could be taken for an orphan.
 func (b *Bot) remember(e Entry) {
-	if e.State == StateAwaiting {
-		return // a confirmation waits for a click anywhere, and expires by any sweep
+	if e.State == StateAwaiting || e.State == StateApproval {
+		return // a confirmation or an approval waits for a click anywhere, and expires by any sweep
 	}
 	e.Targets = nil
 	b.mine.Put(e.RequestID, e, b.cfg.Now().Add(b.cfg.CommandTimeout+behindTimeout))

@@ -79,12 +79,14 @@ type Request struct {
 	triaged   bool
 	id        string
 	start     time.Time
-	cmd       command  // a typed command, parsed
-	allowed   bool     // the requester is known to be allowed here
-	resolved  []Target // the targets, when known already (a confirmation's)
-	ref       string   // the request's journal entry, if it has one
-	confirmed bool     // the requester confirmed these targets
-	grants    []string // the policy's grants its targets are attributed to
+	cmd       command   // a typed command, parsed
+	allowed   bool      // the requester is known to be allowed here
+	resolved  []Target  // the targets, when known already (a confirmation's)
+	ref       string    // the request's journal entry, if it has one
+	confirmed bool      // the requester confirmed these targets
+	grants    []string  // the policy's grants its targets are attributed to
+	approval  *approval // what its approval needs, when it needs one
+	approver  string    // who approved it, when it ran approved
 }
 
 // Result is how a request ended, and what its requester is told. The
@@ -135,6 +137,13 @@ const (
 	OutcomeBadClick     Outcome = "click_invalid"
 	OutcomeRepeatClick  Outcome = "click_repeated"
 	OutcomeClickFailed  Outcome = "click_not_recorded"
+	// Two-person approval.
+	OutcomeApprovalAsked     Outcome = "approval_requested"
+	OutcomeApprovalDenied    Outcome = "approval_denied"
+	OutcomeWithdrawn         Outcome = "withdrawn"
+	OutcomeRefusedAtApproval Outcome = "refused_at_approval"
+	OutcomeNotApprover       Outcome = "click_not_approver"
+	OutcomeSelfApproval      Outcome = "click_self_approval"
 )
 
 // Outcomes lists every outcome, for metrics that start at zero.
@@ -143,6 +152,8 @@ var Outcomes = []Outcome{
 	OutcomeReset, OutcomeFailed, OutcomeUnknown, OutcomeNotRun, OutcomeDryRun, OutcomeBusy, OutcomeStatus,
 	OutcomeStatusFailed, OutcomeFound, OutcomeFindFailed, OutcomeRateLimited, OutcomeConfirmAsked,
 	OutcomeCancelled, OutcomeExpired, OutcomeNotYours, OutcomeBadClick, OutcomeRepeatClick, OutcomeClickFailed,
+	OutcomeApprovalAsked, OutcomeApprovalDenied, OutcomeWithdrawn, OutcomeRefusedAtApproval, OutcomeNotApprover,
+	OutcomeSelfApproval,
 }
 
 // Timing of a request's end.
@@ -225,11 +236,12 @@ func isHex(s string) bool {
 // end closes a request: its contexts, its audit log line, its count.
 func (b *Bot) end(r *request) {
 	r.done()
-	b.audit(r.id, r.start, r.Via, r.User, r.Channel, r.res, r.took, r.grants)
+	b.audit(r)
 }
 
 // audit writes a request's one structured log line, and counts it.
-func (b *Bot) audit(id string, start time.Time, via Via, user, channel string, res Result, took time.Duration, grants []string) {
+func (b *Bot) audit(r *request) {
+	id, start, via, user, channel, res, took, grants := r.id, r.start, r.Via, r.User, r.Channel, r.res, r.took, r.grants
 	if b.cfg.Observe.Outcome != nil {
 		b.cfg.Observe.Outcome(res.Outcome)
 	}
@@ -254,6 +266,9 @@ func (b *Bot) audit(id string, start time.Time, via Via, user, channel string, r
 	}
 	if len(grants) > 0 {
 		attrs = append(attrs, slog.Any("grants", grants))
+	}
+	if r.approver != "" {
+		attrs = append(attrs, slog.String("approver", r.approver))
 	}
 	level := slog.LevelInfo
 	if res.Err != nil {

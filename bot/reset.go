@@ -26,10 +26,14 @@ func (b *Bot) reset(r *request) {
 		return
 	}
 	// The decision: per-team access (decide, above: the policy over the
-	// resolved targets, in access.go). Here, between "allowed" and
-	// "announced", is where two-person approval plugs in, once, for every
-	// way in: a decision that says "needs approval", and a step that
-	// announces the request as waiting instead of running it.
+	// resolved targets, in access.go), which also says whether the request
+	// needs a second person. One that does is announced as waiting for
+	// approval instead of run (approval.go): the announcement's buttons are
+	// its confirmation.
+	if r.approval != nil && !r.DryRun {
+		b.askApproval(r)
+		return
+	}
 	if !r.DryRun && b.mustConfirm(r) {
 		b.askConfirmation(r)
 		return
@@ -38,7 +42,9 @@ func (b *Bot) reset(r *request) {
 		return
 	}
 	if r.DryRun {
-		r.answer(OutcomeDryRun, dryRunPreviewMessage(r.id, r.res.Targets), nil)
+		m := dryRunPreviewMessage(r.id, r.res.Targets)
+		m.Text += dryRunApproval(r.approval)
+		r.answer(OutcomeDryRun, m, nil)
 		return
 	}
 	b.execute(r)

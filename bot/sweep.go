@@ -37,7 +37,32 @@ const (
 // window is how far back a sweep reads: as far as an entry can still be
 // open, and no further, whatever else the channel holds.
 func (b *Bot) window() time.Duration {
-	return max(b.cfg.CommandTimeout, b.cfg.ConfirmTTL) + orphanMargin + sweepMargin
+	return max(b.cfg.CommandTimeout, b.cfg.ConfirmTTL, b.longestApproval()) + orphanMargin + sweepMargin
+}
+
+// longestApproval is the longest a request can wait for approval under
+// any policy this process enforced: a policy reloaded with shorter waits
+// still leaves the older requests to close.
+func (b *Bot) longestApproval() time.Duration {
+	if b.auth == nil {
+		return 0
+	}
+	d := int64(b.auth.Policy().LongestTTL())
+	for {
+		old := b.longest.Load()
+		if d <= old || b.longest.CompareAndSwap(old, d) {
+			return time.Duration(max(d, old))
+		}
+	}
+}
+
+// wakeSweeper asks the sweeper to read the journal again now: a request
+// began or stopped waiting for approval, whose expiry it must schedule.
+func (b *Bot) wakeSweeper() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
 }
 
 // due is when an open entry is an orphan (announcing or started), expired
@@ -46,6 +71,8 @@ func (b *Bot) due(e Entry) time.Time {
 	switch {
 	case e.State == StateAwaiting:
 		return e.Expires.Add(orphanMargin)
+	case e.State == StateApproval:
+		return e.Expires // a click after it finds it expired, and claims it as the sweep would
 	case e.State.Open() || e.Trail == TrailPending:
 		at := e.Announced
 		if at.IsZero() || at.Before(e.Started) {
@@ -67,6 +94,9 @@ func (b *Bot) RunSweeper(ctx context.Context) {
 	for {
 		next := b.Sweep(ctx)
 		wait := b.cfg.CommandTimeout
+		if b.longestApproval() > 0 {
+			wait = min(wait, approvalWait) // another replica's new requests, whose expiry is ours too
+		}
 		if !next.IsZero() {
 			wait = min(wait, max(next.Sub(b.cfg.Now()), time.Second))
 		}
@@ -76,6 +106,8 @@ func (b *Bot) RunSweeper(ctx context.Context) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-b.wake:
+			t.Stop()
 		}
 	}
 }
@@ -91,8 +123,13 @@ func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 		b.log.ErrorContext(ctx, "could not read the journal for requests left open; is the bot a member of AUDIT_CHANNEL, with the channels:history (or groups:history) scope?", "channel", b.cfg.AuditChannel, "error", err)
 		return time.Time{}
 	}
-	open := 0
+	open, waiting := 0, 0
 	defer func() { b.log.DebugContext(ctx, "swept the journal", "entries", len(entries), "open", open) }()
+	defer func() {
+		if b.cfg.Observe.Pending != nil && ctx.Err() == nil {
+			b.cfg.Observe.Pending(waiting)
+		}
+	}()
 	for _, e := range entries {
 		if ctx.Err() != nil {
 			break
@@ -105,6 +142,9 @@ func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 			continue
 		}
 		open++
+		if e.State == StateApproval {
+			waiting++
+		}
 		due := b.due(e)
 		if b.cfg.Now().Before(due) {
 			if next.IsZero() || due.Before(next) {
@@ -116,6 +156,8 @@ func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 		switch {
 		case e.State == StateAwaiting:
 			b.expire(mark, e)
+		case e.State == StateApproval:
+			b.expireApproval(mark, e)
 		case e.State.Open():
 			b.markOrphan(mark, e)
 		default:

@@ -63,20 +63,33 @@ func (b *Bot) execute(r *request) {
 	if r.Channel != "" {
 		ts, err := b.chat.Post(r.work, r.Channel, r.Thread, AnnouncementMessage(r.id, r.User, targets))
 		if err != nil {
-			r.fail(OutcomePostFailed, err, announceFailedMessage(r.id, r.cause(err)), nil)
-			what, _ := describe(r.cause(err), OpAnnounce)
-			e.State, e.Reason = StateFailed, strings.TrimSuffix(what, ".")+sayNothingResetReason
-			var chErr *ChannelError
-			if errors.As(err, &chErr) {
-				e.State, e.Reason = StateRefused, cannotPostReason(chErr.Problem)
-			}
-			e.Trail = TrailDone // nothing was posted in the channel
-			b.settle(r.talk, r.deadline, e)
+			b.notAnnounced(r, e, err)
 			return
 		}
 		e.Thread = ts
 	}
 	e.State = StateStarted
+	b.run(r, e)
+}
+
+// notAnnounced ends a request whose announcement could not be posted:
+// nothing was reset, the requester is told why, and its entry says so.
+func (b *Bot) notAnnounced(r *request, e Entry, err error) {
+	r.fail(OutcomePostFailed, err, announceFailedMessage(r.id, r.cause(err)), nil)
+	what, _ := describe(r.cause(err), OpAnnounce)
+	e.State, e.Reason = StateFailed, strings.TrimSuffix(what, ".")+sayNothingResetReason
+	var chErr *ChannelError
+	if errors.As(err, &chErr) {
+		e.State, e.Reason = StateRefused, cannotPostReason(chErr.Problem)
+	}
+	e.Trail = TrailDone // nothing was posted in the channel
+	b.settle(r.talk, r.deadline, e)
+}
+
+// run is a reset's steps 3 to 7, once it is announced: an approved
+// request's too, whose list is in its thread already.
+func (b *Bot) run(r *request, e Entry) {
+	targets := r.res.Targets
 	if err := b.writeAhead(r, &e); err != nil {
 		// Announced, but the DELETE is not sent without its entry.
 		r.res.Err, r.res.Outcome = err, OutcomeNotRun
@@ -84,7 +97,9 @@ func (b *Bot) execute(r *request) {
 		b.finish(r, outcome{e: e, reply: notRunMessage(r.id, r.User, sayNotRunJournal), emoji: "x"})
 		return
 	}
-	b.listInThread(r, e)
+	if e.Decider == "" {
+		b.listInThread(r, e) // an approved request's list went out with its announcement
+	}
 
 	o := outcome{}
 	if r.work.Err() != nil {
@@ -160,7 +175,9 @@ func (b *Bot) finishPosts(talk context.Context, deadline time.Time, o outcome) e
 	o.reply.Tag = Tag{e.RequestID, KindOutcome}
 	var wg sync.WaitGroup
 	var replyErr error
-	wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.replyTS(), o.reply, o.broadcast) })
+	if o.reply.Text != "" {
+		wg.Go(func() { replyErr = b.chat.Reply(ctx, e.Channel, e.replyTS(), o.reply, o.broadcast) })
+	}
 	wg.Go(func() { b.react(ctx, e.RequestID, e.Channel, e.Thread, o.emoji) })
 	wg.Go(func() {
 		if err := b.chat.Update(ctx, e.Channel, e.Thread, finalAnnouncement(e)); err != nil {
@@ -218,15 +235,32 @@ func AnnouncementMessage(id, user string, targets []Target) Message {
 // finalAnnouncement is what the announcement becomes once the outcome is
 // known, so the channel shows it without opening the thread.
 func finalAnnouncement(e Entry) Message {
+	text := finalHead(e) + "\n" + targetList(e.Targets, sayListInThread)
+	if e.approved() {
+		text += fmt.Sprintf(sayApprovedLine, e.Decider, clock(e.Decided))
+	}
+	return message(text, requestContext(e.RequestID))
+}
+
+// finalHead is the first line of a final announcement.
+func finalHead(e Entry) string {
 	n := residentialUsers(len(e.Targets))
 	head := fmt.Sprintf(sayFinalFailed, e.User, n, strings.TrimSuffix(e.Reason, "."))
-	switch e.State {
-	case StateReset:
+	switch {
+	case e.State == StateReset:
 		head = fmt.Sprintf(sayFinalReset, e.User, n, formatDuration(e.Took))
-	case StateUnknown:
+	case e.State == StateUnknown:
 		head = fmt.Sprintf(sayFinalUnknown, e.User, n, e.Reason)
+	case e.State == StateDenied:
+		return fmt.Sprintf(sayFinalDenied, e.Decider, e.User, n, clock(e.Decided))
+	case e.State == StateWithdrawn:
+		return fmt.Sprintf(sayFinalWithdrawn, e.User, n, clock(e.Decided))
+	case e.State == StateExpired && len(e.Approvers) > 0:
+		return fmt.Sprintf(sayFinalTimedOut, e.User, n, clock(e.Expires))
+	case e.State == StateRefused && len(e.Approvers) > 0:
+		return fmt.Sprintf(sayFinalRefusedAt, e.User, n, e.Reason)
 	}
-	return message(head+"\n"+targetList(e.Targets, sayListInThread), requestContext(e.RequestID))
+	return head
 }
 
 // targetListReplies are the thread replies that list every target, when

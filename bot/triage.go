@@ -43,7 +43,7 @@ func (b *Bot) Triage(req Request) (next Request, res Result, done bool) {
 		}
 		b.refuse(r, reason, nil)
 	}
-	b.audit(r.id, r.start, r.Via, r.User, r.Channel, r.res, 0, nil)
+	b.audit(r)
 	return req, r.res, true
 }
 

@@ -330,31 +330,3 @@ func (s Scope) Grants() []*Grant {
 	}
 	return out
 }
-
-// Needs reports whether the targets that d attributes to grant gi need
-// this approval: more of them than Above, or one that Subusers covers.
-func (a *Approval) Needs(targets []Target, d Decision, gi int) bool {
-	n := 0
-	for i, g := range d.Grant {
-		if g != gi {
-			continue
-		}
-		n++
-		if len(a.Subusers) > 0 && a.match.Covers(targets[i]) {
-			return true
-		}
-	}
-	return a.Above >= 0 && n > a.Above
-}
-
-// Approvals returns the grants, by index, whose approval the request of
-// targets, decided d, needs.
-func (p *Policy) Approvals(targets []Target, d Decision) []int {
-	var out []int
-	for gi := range p.Grants {
-		if a := p.Grants[gi].Approval; a != nil && a.Needs(targets, d, gi) {
-			out = append(out, gi)
-		}
-	}
-	return out
-}

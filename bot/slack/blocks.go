@@ -27,14 +27,24 @@ func blocks(m bot.Message) []slack.Block {
 	if m.Footer != "" {
 		out = append(out, slack.NewContextBlock("", slack.NewTextBlockObject(slack.MarkdownType, m.Footer, false, false)))
 	}
-	if m.Confirm != "" {
-		value, blockID, confirmID, cancelID := splitToken(m.Confirm)
-		confirm := slack.NewButtonBlockElement(confirmID, value, slack.NewTextBlockObject(slack.PlainTextType, bot.ButtonConfirm, false, false))
-		confirm.Style = slack.StylePrimary
-		cancel := slack.NewButtonBlockElement(cancelID, value, slack.NewTextBlockObject(slack.PlainTextType, bot.ButtonCancel, false, false))
-		out = append(out, slack.NewActionBlock(blockID, confirm, cancel))
+	switch {
+	case m.Confirm != "":
+		out = append(out, buttons(m.Confirm, confirmPrefix, bot.ButtonConfirm, cancelPrefix, bot.ButtonCancel, ""))
+	case m.Approve != "":
+		out = append(out, buttons(m.Approve, approvePrefix, bot.ButtonApprove, denyPrefix, bot.ButtonDeny, slack.StyleDanger))
 	}
 	return out
+}
+
+// buttons is a decision's pair of buttons, yes (primary) and no, which
+// both carry the token.
+func buttons(tok, yesPrefix, yes, noPrefix, no string, noStyle slack.Style) *slack.ActionBlock {
+	value, blockID, rest := splitToken(tok)
+	y := slack.NewButtonBlockElement(yesPrefix+rest, value, slack.NewTextBlockObject(slack.PlainTextType, yes, false, false))
+	y.Style = slack.StylePrimary
+	n := slack.NewButtonBlockElement(noPrefix+rest, value, slack.NewTextBlockObject(slack.PlainTextType, no, false, false))
+	n.Style = noStyle
+	return slack.NewActionBlock(blockID, y, n)
 }
 
 // fallbackText is the message's top-level text, which Slack shows in
@@ -47,43 +57,49 @@ func fallbackText(m bot.Message) string {
 	return bot.SplitText(text, maxFallback)[0]
 }
 
-// A confirmation's token does not fit in a button's value (2,000
-// characters), but every click payload also carries the clicked button's
-// action_id and its block's block_id (255 characters each), so the token is
-// spread over the three.
+// A decision's token does not fit in a button's value (2,000 characters),
+// but every click payload also carries the clicked button's action_id and
+// its block's block_id (255 characters each), so the token is spread over
+// the three. The action_id's prefix says which button was clicked: Confirm
+// or Cancel on a confirmation, Approve or Deny on a request waiting for
+// approval (the token itself says which of the two it is).
 const (
 	confirmPrefix = "confirm."
 	cancelPrefix  = "cancel."
+	approvePrefix = "approve."
+	denyPrefix    = "deny."
 	blockIDPrefix = "req."
 )
 
-// tokenCapacity is how many characters of token fit in one button.
-const tokenCapacity = maxValueLen + (maxIDLen - len(blockIDPrefix)) + (maxIDLen - len(confirmPrefix))
+// tokenCapacity is how many characters of token fit in one button: the
+// longest prefix decides.
+const tokenCapacity = maxValueLen + (maxIDLen - len(blockIDPrefix)) + (maxIDLen - max(len(confirmPrefix), len(approvePrefix)))
 
 // splitToken spreads a token over a button's value, its block's block_id
-// and the confirm and cancel buttons' action_ids.
-func splitToken(tok string) (value, blockID, confirmID, cancelID string) {
-	value, rest := cut(tok, maxValueLen)
+// and the rest, which follows each button's action_id prefix.
+func splitToken(tok string) (value, blockID, rest string) {
+	value, rest = cut(tok, maxValueLen)
 	inBlock, rest := cut(rest, maxIDLen-len(blockIDPrefix))
-	return value, blockIDPrefix + inBlock, confirmPrefix + rest, cancelPrefix + rest
+	return value, blockIDPrefix + inBlock, rest
 }
 
 // joinToken reassembles what splitToken spread, from a click, and says
-// whether the click was Confirm. A click on anything else gives a token
-// that does not open.
-func joinToken(value, blockID, actionID string) (tok string, confirm bool) {
+// whether the click was the yes (Confirm, Approve). A click on anything
+// else gives a token that does not open.
+func joinToken(value, blockID, actionID string) (tok string, yes bool) {
 	inBlock, okBlock := strings.CutPrefix(blockID, blockIDPrefix)
-	rest, confirm := strings.CutPrefix(actionID, confirmPrefix)
-	if !confirm {
-		var okCancel bool
-		if rest, okCancel = strings.CutPrefix(actionID, cancelPrefix); !okCancel {
-			return "", false
-		}
-	}
 	if !okBlock {
 		return "", false
 	}
-	return value + inBlock + rest, confirm
+	for _, b := range []struct {
+		prefix string
+		yes    bool
+	}{{confirmPrefix, true}, {cancelPrefix, false}, {approvePrefix, true}, {denyPrefix, false}} {
+		if rest, ok := strings.CutPrefix(actionID, b.prefix); ok {
+			return value + inBlock + rest, b.yes
+		}
+	}
+	return "", false
 }
 
 func cut(s string, n int) (string, string) {

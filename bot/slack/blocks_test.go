@@ -32,6 +32,7 @@ func TestGoldenBlocks(t *testing.T) {
 		"body_and_footer": {Text: ":white_check_mark: Reset the sessions of 2 residential users in 143 ms.", Footer: "request `a1b2c3d4`"},
 		"long_body":       {Text: strings.TrimSuffix(long, "\n"), Footer: "request `a1b2c3d4`"},
 		"confirmation":    {Text: ":question: This resets the sessions of *12 residential users*.", Footer: "request `a1b2c3d4`", Confirm: "SIGNED-TOKEN"},
+		"approval":        {Text: ":raised_hand: <@U0ALICE> asks to reset the sessions of 12 residential users: *waiting for approval*.", Footer: "request `a1b2c3d4`", Approve: "SIGNED-TOKEN"},
 	}
 	for name, m := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -90,14 +91,19 @@ func TestTokenFitsAButton(t *testing.T) {
 		t.Fatalf("a button carries %d characters of token, the core makes up to %d", tokenCapacity, bot.MaxTokenLen)
 	}
 	tok := strings.Repeat("x", bot.MaxTokenLen)
-	value, blockID, confirmID, cancelID := splitToken(tok)
-	if len(value) > maxValueLen || len(blockID) > maxIDLen || len(confirmID) > maxIDLen || len(cancelID) > maxIDLen {
-		t.Fatalf("over Slack's limits: value %d, block_id %d, action_ids %d/%d", len(value), len(blockID), len(confirmID), len(cancelID))
-	}
-	for _, action := range []string{confirmID, cancelID} {
-		joined, confirm := joinToken(value, blockID, action)
-		if joined != tok || confirm != (action == confirmID) {
-			t.Fatalf("joinToken(%s) = confirm %v, token of %d", action[:6], confirm, len(joined))
+	value, blockID, rest := splitToken(tok)
+	confirmID := confirmPrefix + rest
+	for _, b := range []struct {
+		prefix string
+		yes    bool
+	}{{confirmPrefix, true}, {cancelPrefix, false}, {approvePrefix, true}, {denyPrefix, false}} {
+		action := b.prefix + rest
+		if len(value) > maxValueLen || len(blockID) > maxIDLen || len(action) > maxIDLen {
+			t.Fatalf("over Slack's limits: value %d, block_id %d, action_id %d", len(value), len(blockID), len(action))
+		}
+		joined, yes := joinToken(value, blockID, action)
+		if joined != tok || yes != b.yes {
+			t.Fatalf("joinToken(%s) = yes %v, token of %d", b.prefix, yes, len(joined))
 		}
 	}
 	if tok, _ := joinToken(value, "other-block", confirmID); tok != "" {

@@ -224,6 +224,18 @@ func encodeEntry(e bot.Entry) slack.SlackMetadata {
 	if e.Trail != "" {
 		p["trail"] = string(e.Trail)
 	}
+	if len(e.Approvers) > 0 {
+		sets := make([]string, len(e.Approvers))
+		for i, set := range e.Approvers {
+			sets[i] = strings.Join(set, " ")
+		}
+		p["approvers"] = strings.Join(sets, "|")
+		p["why"] = e.Why
+	}
+	if e.Decider != "" {
+		p["decider"] = e.Decider
+		p["decided"] = e.Decided.Unix()
+	}
 	return slack.SlackMetadata{EventType: eventType, EventPayload: p}
 }
 
@@ -282,6 +294,15 @@ func decodeEntry(p map[string]any) (bot.Entry, error) {
 	}
 	if exp := num("expires"); exp > 0 {
 		e.Expires = time.Unix(exp, 0)
+	}
+	if sets := str("approvers"); sets != "" {
+		for _, set := range strings.Split(sets, "|") {
+			e.Approvers = append(e.Approvers, strings.Fields(set))
+		}
+		e.Why = str("why")
+	}
+	if e.Decider = str("decider"); e.Decider != "" {
+		e.Decided = time.Unix(num("decided"), 0)
 	}
 	for _, w := range strings.Fields(str("targets")) {
 		hash, name, _ := strings.Cut(w, ":")

@@ -57,6 +57,19 @@ func TestJournalRoundTrip(t *testing.T) {
 		t.Errorf("the audit message shows %q", cur.Text)
 	}
 
+	// An approval's fields: who may approve (one set per grant), why, and
+	// who decided when.
+	e.State, e.Approvers, e.Why = bot.StateDenied, [][]string{{"U0AAA", "S0BBB"}, {"U0CCC"}}, "12 targets under *sre*, more than 10"
+	e.Decider, e.Decided = "U0AAA", started.Add(time.Minute)
+	if err := j.Rewrite(ctx, e, bot.Message{Text: "denied"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = j.Read(ctx, ref)
+	if got.State != bot.StateDenied || len(got.Approvers) != 2 || !slices.Equal(got.Approvers[0], e.Approvers[0]) ||
+		!slices.Equal(got.Approvers[1], e.Approvers[1]) || got.Why != e.Why || got.Decider != "U0AAA" || !got.Decided.Equal(e.Decided) {
+		t.Errorf("an approval read back as %+v", got)
+	}
+
 	for i, want := range []bool{true, false, false} {
 		won, err := j.Claim(ctx, ref, "warning")
 		if err != nil || won != want {

@@ -33,6 +33,9 @@ type config struct {
 	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS" desc:"if set, the only channel IDs the command works in"`
 	PolicyFile        string        `envconfig:"POLICY_FILE" desc:"path to a YAML policy file of who may reset which sub-users, and where (sessionbot policy check FILE checks it); instead of the ALLOWED_* variables"`
 	AuditChannel      string        `envconfig:"AUDIT_CHANNEL" desc:"channel ID for the audit trail and the journal"`
+	ApprovalAbove     string        `envconfig:"APPROVAL_ABOVE" desc:"without POLICY_FILE: requests with more targets than this wait for an approver (0: every request); unset: no approval"`
+	Approvers         []string      `envconfig:"APPROVERS" desc:"with APPROVAL_ABOVE: user and user group IDs who may approve, comma-separated"`
+	ApprovalTTL       time.Duration `envconfig:"APPROVAL_TTL" default:"30m" desc:"with APPROVAL_ABOVE: how long a request waits for approval, 1s to 24h"`
 	SlashCommand      string        `envconfig:"SLASH_COMMAND" default:"/reset-sessions" desc:"the command the bot answers"`
 	MaxHashes         int           `envconfig:"MAX_HASHES" default:"100" desc:"most targets in one command"`
 	MaxConcurrent     int           `envconfig:"MAX_CONCURRENT" default:"100" desc:"most commands handled at once"`
@@ -364,9 +367,47 @@ func (c config) validateAllowList() error {
 // variables' one grant of everything.
 func (c config) policy() (*policy.Policy, error) {
 	if c.PolicyFile == "" {
-		return policy.Everything(c.AllowedUsers, c.AllowedUsergroups, c.AllowedChannels), nil
+		p := policy.Everything(c.AllowedUsers, c.AllowedUsergroups, c.AllowedChannels)
+		if c.ApprovalAbove == "" {
+			return p, nil
+		}
+		a, err := c.approval()
+		if err != nil {
+			return nil, err
+		}
+		return p.WithApproval(*a), nil
 	}
 	return loadPolicy(c.PolicyFile)
+}
+
+// approval is the approval of APPROVAL_ABOVE, APPROVERS and APPROVAL_TTL.
+func (c config) approval() (*policy.Approval, error) {
+	above, err := strconv.Atoi(c.ApprovalAbove)
+	if err != nil || above < 0 {
+		return nil, fmt.Errorf("APPROVAL_ABOVE must be a whole number, 0 or more (0: every request needs approval), not %q", c.ApprovalAbove)
+	}
+	return policy.EnvApproval(above, c.Approvers, c.ApprovalTTL)
+}
+
+// validateApproval checks two-person approval's variables, and that its
+// requests have a journal to wait in.
+func (c config) validateApproval() error {
+	var p problems
+	switch {
+	case c.PolicyFile != "" && (c.ApprovalAbove != "" || len(c.Approvers) > 0):
+		p.addf("POLICY_FILE and APPROVAL_ABOVE or APPROVERS are both set: with a policy file, approval is set per grant (its approval block); unset them")
+		return p.err()
+	case c.ApprovalAbove == "" && len(c.Approvers) > 0:
+		p.addf("APPROVERS is set but APPROVAL_ABOVE is not: set APPROVAL_ABOVE to the number of targets above which a request needs approval (0: every request)")
+	case c.ApprovalAbove != "":
+		if _, err := c.approval(); err != nil {
+			p.add(err)
+		}
+	}
+	if pol, err := c.policy(); err == nil && pol.HasApprovals() && c.AuditChannel == "" {
+		p.addf("two-person approval needs AUDIT_CHANNEL: requests waiting for approval are kept in its journal, so that every replica, and a restarted one, can decide them; set AUDIT_CHANNEL")
+	}
+	return p.err()
 }
 
 // loadPolicy reads and checks the policy file at path.
@@ -385,7 +426,7 @@ func loadPolicy(path string) (*policy.Policy, error) {
 // validateBot checks everything the Slack bot needs before it starts, and
 // lists every problem at once.
 func (c config) validateBot() error {
-	return configErrors(c.validateSlackTokens(), c.validateIPRoyal(), c.validateAllowList(), c.validateAccess())
+	return configErrors(c.validateSlackTokens(), c.validateIPRoyal(), c.validateAllowList(), c.validateAccess(), c.validateApproval())
 }
 
 // confirmKey is the key that signs confirmations. Every replica must use

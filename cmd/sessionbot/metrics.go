@@ -16,6 +16,10 @@ import (
 // IPRoyal client's requests, and the Slack adapter's connection and load.
 type botMetrics struct {
 	commands          *prometheus.CounterVec
+	approvals         *prometheus.CounterVec
+	pending           prometheus.Gauge
+	backlog           prometheus.Gauge
+	dropped           prometheus.Counter
 	iproyalRequests   *prometheus.CounterVec
 	iproyalLatency    *prometheus.HistogramVec
 	iproyalTokenValid prometheus.Gauge
@@ -29,6 +33,22 @@ func newMetrics(reg prometheus.Registerer) *botMetrics {
 			Name: "sessionbot_commands_total",
 			Help: "Commands handled, by outcome.",
 		}, []string{"outcome"}),
+		approvals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sessionbot_approvals_total",
+			Help: "Requests that waited for approval, by how their wait ended: approved, denied, withdrawn, expired or refused (the requester no longer allowed at the click).",
+		}, []string{"result"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sessionbot_approvals_pending",
+			Help: "Requests waiting for approval, as this replica's last sweep of the journal found them (every replica sees the same journal).",
+		}),
+		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sessionbot_journal_backlog",
+			Help: "Writes to AUDIT_CHANNEL waiting behind requests (trails marked done, refusal mirrors), retried until they land; at most 1000.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "sessionbot_journal_writes_dropped_total",
+			Help: "Writes to AUDIT_CHANNEL dropped because 1000 were already waiting: each is also logged as an ERROR.",
+		}),
 		iproyalRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sessionbot_iproyal_requests_total",
 			Help: "HTTP requests to IPRoyal, by method and status code.",
@@ -67,13 +87,27 @@ func newMetrics(reg prometheus.Registerer) *botMetrics {
 		Busy: m.commands.WithLabelValues(string(bot.OutcomeBusy)),
 	}
 	m.iproyalTokenValid.Set(-1)
-	reg.MustRegister(m.commands, m.iproyalRequests, m.iproyalLatency, m.iproyalTokenValid, m.slack.Connected,
+	for _, r := range bot.ApprovalResults {
+		m.approvals.WithLabelValues(r)
+	}
+	reg.MustRegister(m.commands, m.approvals, m.pending, m.backlog, m.dropped, m.iproyalRequests, m.iproyalLatency, m.iproyalTokenValid, m.slack.Connected,
 		m.slack.Connections, m.slack.Reconnects, m.slack.Disconnects, m.slack.InFlight)
 	return m
 }
 
 // count is the core's Config.Count: one request ended with o.
 func (m *botMetrics) count(o bot.Outcome) { m.commands.WithLabelValues(string(o)).Inc() }
+
+// observer tells the metrics what the core does.
+func (m *botMetrics) observer() bot.Observer {
+	return bot.Observer{
+		Outcome:  m.count,
+		Backlog:  func(n int) { m.backlog.Set(float64(n)) },
+		Dropped:  m.dropped.Inc,
+		Approval: func(result string) { m.approvals.WithLabelValues(result).Inc() },
+		Pending:  func(n int) { m.pending.Set(float64(n)) },
+	}
+}
 
 // instrumentIPRoyal wraps the transport of the IPRoyal client so every
 // request, retries included, is counted and timed, and every answer says

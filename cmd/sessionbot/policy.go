@@ -143,10 +143,11 @@ type policyWatch struct {
 	valid   prometheus.Gauge
 	reloads *prometheus.CounterVec
 	last    string // the sha256 of the content last looked at
+	journal bool   // AUDIT_CHANNEL is set: approval can be asked for
 }
 
-func newPolicyWatch(path string, b *bot.Bot, current *policy.Policy, log *slog.Logger, reg prometheus.Registerer) *policyWatch {
-	w := &policyWatch{path: path, b: b, log: log, last: current.SHA256,
+func newPolicyWatch(path string, b *bot.Bot, current *policy.Policy, journal bool, log *slog.Logger, reg prometheus.Registerer) *policyWatch {
+	w := &policyWatch{path: path, b: b, log: log, last: current.SHA256, journal: journal,
 		valid: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sessionbot_policy_valid",
 			Help: "1 while the policy file's last version is valid and in force, 0 while an invalid one waits to be fixed.",
@@ -196,6 +197,9 @@ func (w *policyWatch) look() {
 	}
 	w.last = hash
 	p, err := policy.Parse(content)
+	if err == nil && p.HasApprovals() && !w.journal {
+		err = errors.New("a grant asks for approval, which needs AUDIT_CHANNEL: it is not set, so the policy file cannot ask for approval")
+	}
 	if err != nil {
 		w.valid.Set(0)
 		w.reloads.WithLabelValues("invalid").Inc()

@@ -125,7 +125,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		ConfirmTTL:         cfg.ConfirmTTL,
 		ConfirmKey:         cfg.confirmKey(),
 		RateLimitPerMinute: cfg.RateLimit,
-		Observe:            bot.Observer{Outcome: metrics.count},
+		Observe:            metrics.observer(),
 		Log:                log,
 	}, bot.NewAuthorizer(allowed, sl, nil), ipr, sl)
 
@@ -142,7 +142,7 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		return nil
 	})
 	if cfg.PolicyFile != "" {
-		w := newPolicyWatch(cfg.PolicyFile, b, allowed, log, reg)
+		w := newPolicyWatch(cfg.PolicyFile, b, allowed, cfg.AuditChannel != "", log, reg)
 		g.Go(func() error {
 			w.run(gctx)
 			return nil
