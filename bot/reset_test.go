@@ -224,6 +224,7 @@ func TestEveryWayAResetEnds(t *testing.T) {
 			if replies := strings.Join(chat.replies, "\n"); !strings.Contains(replies, tt.replies) {
 				t.Errorf("thread replies %q, want %q", replies, tt.replies)
 			}
+			b.Close(context.Background()) // the journal's last writes are behind the request
 			var states []State
 			for _, e := range j.entries {
 				states = append(states, e.State)
