@@ -46,11 +46,16 @@ func ShellPrivate(user string, replacing bool) string {
 	return fmt.Sprintf(sayShellPrivate, user)
 }
 
-// ShellConfirmPrompt asks a confirmation's yes or no.
-const ShellConfirmPrompt = sayConfirmPrompt
+// ConfirmPrompt asks a confirmation's yes or no, in the shell and on the
+// command line.
+const ConfirmPrompt = sayConfirmPrompt
 
 // ShellNothingWaiting answers a yes or no that nothing asked for.
 func ShellNothingWaiting(line string) string { return fmt.Sprintf(sayNothingWaiting, line) }
+
+// ShellPicker says what the slash command alone would open in Slack, and
+// what to type in the shell instead.
+func ShellPicker(command string) string { return fmt.Sprintf(sayShellPicker, command) }
 
 // ShellBanner is what the shell says when it starts: who you play, where,
 // and what differs from Slack here.

@@ -13,11 +13,12 @@ const (
 	sayShellReacted   = "[#%s] sessionbot reacted :%s: to message %s"
 	sayShellPrivate   = "[only visible to @%s] sessionbot:"
 	sayShellReplaced  = "[only visible to you, replacing the confirmation] sessionbot:"
-	sayShellWelcome   = "sessionbot shell: type %s TARGET... (or just the targets), help, or quit. You are @%s in #%s."
+	sayShellWelcome   = "sessionbot shell: type %s TARGET..., @sessionbot reset TARGET... or just the targets; help; quit. You are @%s in #%s."
 	sayShellAnyone    = "No ALLOWED_USERS or ALLOWED_USERGROUPS set: @%s is allowed here (the bot would refuse to start without an allow-list)."
 	sayShellNoGroups  = "User groups cannot be looked up without Slack: ALLOWED_USERGROUPS allows nobody here."
 	sayShellNotHere   = "ALLOWED_CHANNELS allows only %s, so every command in #%s will be refused: pass --channel %s to try one of them."
 	sayShellOffline   = "Dry run: IPRoyal is never called; usernames are not looked up and nothing is reset."
+	sayShellPicker    = "In Slack, %[1]s alone opens a form where you pick sub-users by typing part of a username, and the channel to announce in; submitting it resets them. The shell has no forms: type %[1]s find TEXT to list sub-users, then %[1]s TARGET... to reset them."
 	sayShellNoSlack   = "Slack is not used: what the bot would post is printed below."
 )
 

@@ -46,12 +46,14 @@ sessionbot help for every variable.
 	"shell": `Usage: sessionbot shell [--dry-run] [--user U] [--channel C]
 
 Runs the bot's command handling on standard input and prints what it would
-post in Slack. Type commands as in Slack (/reset-sessions TARGET..., or just
-the targets), help, quit or exit; clear clears the screen.
+post in Slack. Type commands as in Slack: /reset-sessions TARGET...,
+@sessionbot reset TARGET..., reset TARGET..., or just the targets; find TEXT,
+status, help; quit or exit (or Ctrl-D) to end; clear clears the screen. A
+confirmation is a y/N question; Ctrl-C or Ctrl-D there answers no.
 
   --dry-run    never call IPRoyal: usernames are not looked up, nothing is reset
-  --user U     the Slack user ID you play (default U0SHELL)
-  --channel C  the channel ID you type in (default C0SHELL)
+  --user U     the Slack user ID you play (default U0SHELL): an ID, not a name
+  --channel C  the channel ID you type in (default C0SHELL): an ID, not a name
 `,
 	"reset": `Usage: sessionbot reset [--dry-run] [--] TARGET...
 
