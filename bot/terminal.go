@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -117,6 +118,12 @@ func CommandLineProblem(res Result) string {
 	return commandLineFailure(sayCLIResetFailed, res.Err, OpReset)
 }
 
+// CommandLineAnswer is what the requester was told, in one plain line, for
+// the command line's answers that have no words of their own.
+func CommandLineAnswer(res Result) string {
+	return leadingEmoji.ReplaceAllString(strings.ReplaceAll(PlainText(res.Answer.Text), "\n", " "), "")
+}
+
 // CommandLineSearchFailed is what `sessionbot find` says when IPRoyal fails.
 func CommandLineSearchFailed(err error) string {
 	return commandLineFailure(sayCLISearchFailed, err, OpFind)
@@ -127,17 +134,36 @@ func commandLineFailure(doing string, err error, op Operation) string {
 	return fmt.Sprintf(sayCLIFailure, doing, what, upperFirst(todo))
 }
 
-// CommandLineFound is what `sessionbot find` prints: the table, or that
-// nothing matched, and how many more there are.
-func CommandLineFound(text string, subs []iproyal.Subuser, total int) string {
-	if len(subs) == 0 {
-		return fmt.Sprintf(sayCLIFindNone, text)
+// CommandLineFound is what `sessionbot find` prints: the table, and how
+// many more matched.
+func CommandLineFound(subs []iproyal.Subuser, more int) string {
+	return SubuserTable(subs, func(s string) string { return s }) + CommandLineFindMore(more)
+}
+
+// CommandLineFindMore says how many more sub-users matched than find shows.
+func CommandLineFindMore(more int) string {
+	if more <= 0 {
+		return ""
 	}
-	out := SubuserTable(subs, func(s string) string { return s })
-	if more := total - len(subs); more > 0 {
-		out += fmt.Sprintf(sayCLIFindMore, more)
-	}
-	return out
+	return fmt.Sprintf(sayCLIFindMore, more)
+}
+
+// CommandLineFindNone is what `sessionbot find` says when nothing matched.
+func CommandLineFindNone(text string) string { return fmt.Sprintf(sayCLIFindNone, text) }
+
+// CommandLineStatus is what `sessionbot status` prints: the account's
+// traffic and sub-users, as Slack's status says them.
+func CommandLineStatus(a iproyal.Account) string {
+	return leadingEmoji.ReplaceAllString(PlainText(accountLine(a)), "") + "\n"
+}
+
+// leadingEmoji is the emoji a Slack message starts with, which a terminal
+// shows as its code.
+var leadingEmoji = regexp.MustCompile(`^:[a-z0-9_+-]+: `)
+
+// CommandLineStatusFailed is what `sessionbot status` says when IPRoyal fails.
+func CommandLineStatusFailed(err error) string {
+	return commandLineFailure(sayCLIStatusFailed, err, OpStatus)
 }
 
 // PolicySummary is what `sessionbot policy check` prints of a valid file:

@@ -32,7 +32,8 @@ const (
 	sayCLILookupFailed = "nothing was reset, looking up the sub-users"
 	sayCLIResetFailed  = "reset failed"
 	sayCLISearchFailed = "could not search the sub-users"
+	sayCLIStatusFailed = "could not get the account status"
 	sayCLIFailure      = "%s: %s What to do: %s"
-	sayCLIFindNone     = "No sub-user's username contains %q.\n"
+	sayCLIFindNone     = "no sub-user's username contains %q"
 	sayCLIFindMore     = "...and %d more: search for something longer to see them.\n"
 )

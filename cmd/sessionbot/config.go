@@ -27,7 +27,7 @@ import (
 type config struct {
 	SlackAppToken     string        `envconfig:"SLACK_APP_TOKEN" desc:"app-level token for Socket Mode (xapp-...); the bot and check need it"`
 	SlackBotToken     string        `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-...); the bot and check need it, reset uses it to journal"`
-	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN" desc:"IPRoyal API token; bot, check, reset, find and shell (but not shell --dry-run) need it"`
+	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN" desc:"IPRoyal API token; bot, check, reset, find, status and shell (but not shell --dry-run) need it"`
 	AllowedUsers      []string      `envconfig:"ALLOWED_USERS" desc:"Slack user IDs allowed to reset, comma-separated"`
 	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS" desc:"user group IDs (S...) whose members are allowed"`
 	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS" desc:"if set, the only channel IDs the command works in"`

@@ -34,6 +34,23 @@ func newIPRoyal(cfg config, rt http.RoundTripper) (*iproyal.Client, error) {
 	return c, nil
 }
 
+// iproyalFor loads the configuration and the IPRoyal client for the
+// command line's subcommands that call IPRoyal; every problem is exit 2.
+func iproyalFor(getenv func(string) string) (config, *iproyal.Client, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return cfg, nil, usagef("%w", err)
+	}
+	if err := cfg.validateIPRoyal(); err != nil {
+		return cfg, nil, usagef("%w", err)
+	}
+	client, err := newIPRoyal(cfg, nil)
+	if err != nil {
+		return cfg, nil, usagef("%w", err)
+	}
+	return cfg, client, nil
+}
+
 // runReset is "sessionbot reset [--dry-run] TARGET...": one reset from the
 // command line, for operators and scripts. It leaves the bot's audit log
 // line on stderr and, when SLACK_BOT_TOKEN and AUDIT_CHANNEL are set, the

@@ -18,7 +18,8 @@ Usage:
   sessionbot shell [--dry-run] [--user U] [--channel C]
                                             try the bot's command handling in the terminal
   sessionbot reset [--dry-run] TARGET...    reset sessions once (TARGET: hash or sub-user username)
-  sessionbot find TEXT                      list the sub-users whose username contains TEXT
+  sessionbot find [--json] TEXT             list the sub-users whose username contains TEXT
+  sessionbot status                         show the IPRoyal account's available traffic and sub-user count
   sessionbot check                          check the configuration, Slack and IPRoyal; exit 0 when all pass
   sessionbot policy check [FILE]            check a policy file (default $POLICY_FILE)
   sessionbot policy can --user U [--groups S,S] [--channel C] TARGET...
@@ -28,8 +29,9 @@ Usage:
   sessionbot help                           show this help
 
 Each command's own help: sessionbot COMMAND --help.
-Exit codes: 0 done; 1 IPRoyal or Slack failed; 2 a mistake in the command,
-its targets or the configuration (nothing was done).
+Exit codes: 0 done; 1 IPRoyal or Slack failed (for find, nothing matched);
+2 a mistake in the command, its targets or the configuration (nothing was
+done).
 
 Configuration comes from the environment:
 
@@ -66,10 +68,23 @@ stderr and, with SLACK_BOT_TOKEN and AUDIT_CHANNEL set, its journal entry.
 
 Exit codes: 0 reset; 1 IPRoyal failed; 2 a bad target or configuration.
 `,
-	"find": `Usage: sessionbot find TEXT
+	"find": `Usage: sessionbot find [--json] TEXT
 
 Lists the sub-users whose username contains TEXT, with their hashes and
-traffic, at most 20 (IPRoyal's search).
+traffic, at most 20 (IPRoyal's search), and how many more there are.
+
+  --json       print one JSON object per sub-user on stdout: username,
+               hash, traffic_used_gb, traffic_available_gb
+
+Exit codes: 0 found; 1 nothing matched, or IPRoyal failed; 2 a mistake in
+the command or the configuration.
+`,
+	"status": `Usage: sessionbot status
+
+Shows the IPRoyal account's available residential traffic and its number of
+sub-users (GET /me), as /reset-sessions status does in Slack.
+
+Exit codes: 0 shown; 1 IPRoyal failed; 2 a mistake in the configuration.
 `,
 	"check": `Usage: sessionbot check
 
@@ -184,7 +199,9 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "reset":
 		return runReset(ctx, rest, getenv, stdout, stderr)
 	case "find":
-		return runFind(ctx, rest, getenv, stdout)
+		return runFind(ctx, rest, getenv, stdout, stderr)
+	case "status":
+		return runStatus(ctx, rest, getenv, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, getenv, stdout)
 	case "policy":
