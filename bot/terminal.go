@@ -82,13 +82,25 @@ func ShellBanner(command, user, channel string, p *policy.Policy, anyone, offlin
 // CommandLineReport is what `sessionbot reset` prints of a reset that was
 // done or would be (a dry run): the targets, one a line.
 func CommandLineReport(res Result) string {
-	var b strings.Builder
 	say := sayCLIReset
 	if res.Outcome == OutcomeDryRun {
 		say = sayCLIDryRun
 	}
-	fmt.Fprintf(&b, say, residentialUsers(len(res.Targets)))
-	for _, t := range res.Targets {
+	return fmt.Sprintf(say, residentialUsers(len(res.Targets))) + commandLineTargets(res.Targets)
+}
+
+// CommandLineConfirm is what `sessionbot reset` says on a terminal before
+// it asks to confirm (ConfirmPrompt) a reset of more than above targets
+// (res: OutcomeConfirmAsked).
+func CommandLineConfirm(res Result, above int) string {
+	return fmt.Sprintf(sayCLIConfirm, residentialUsers(len(res.Targets)), above) + commandLineTargets(res.Targets)
+}
+
+// commandLineTargets lists targets one a line: the hash, and the username
+// when one was given.
+func commandLineTargets(targets []Target) string {
+	var b strings.Builder
+	for _, t := range targets {
 		b.WriteString("  " + t.Hash)
 		if t.Username != "" {
 			b.WriteString("  " + t.Username)
@@ -114,6 +126,14 @@ func CommandLineProblem(res Result) string {
 		return sayCLINothingReset + fmt.Sprintf(sayCLIBadMany, len(parts), strings.Join(parts, "; "))
 	case res.Outcome == OutcomeLookupFailed:
 		return commandLineFailure(sayCLILookupFailed, res.Err, OpLookup)
+	case res.Outcome == OutcomeCancelled:
+		return sayCLICancelled
+	case res.Outcome == OutcomeExpired:
+		return sayCLIExpired
+	case res.Outcome == OutcomeClickFailed, res.Outcome == OutcomeRepeatClick, res.Outcome == OutcomeBadClick:
+		return sayCLINotDecided
+	case res.Outcome == OutcomeTooMany, res.Outcome == OutcomeInvalid:
+		return CommandLineAnswer(res)
 	}
 	return commandLineFailure(sayCLIResetFailed, res.Err, OpReset)
 }

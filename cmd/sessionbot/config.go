@@ -48,6 +48,7 @@ type config struct {
 	ConfirmTTL        time.Duration `envconfig:"CONFIRM_TTL" default:"5m" desc:"how long a confirmation can be clicked (at most 30m)"`
 	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET" desc:"key signing confirmations: 64+ hex digits or base64 of 32+ random bytes (openssl rand -hex 32); default derived from SLACK_BOT_TOKEN"`
 	RateLimit         int           `envconfig:"RATE_LIMIT_PER_MINUTE" default:"10" desc:"requests per user per minute, per replica; 0: no limit"`
+	Operator          string        `envconfig:"SESSIONBOT_OPERATOR" desc:"who runs the command line's reset, for its audit line and journal entry; default $USER@host"`
 }
 
 // envMu serialises loadConfig's use of the process environment.

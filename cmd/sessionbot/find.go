@@ -96,6 +96,6 @@ func queryBot(getenv func(string) string, stderr io.Writer) (b *bot.Bot, who str
 	if getenv("LOG_LEVEL") != "" {
 		log = newLogger(stderr, cfg)
 	}
-	who = operator(getenv)
+	who, _ = operator(cfg.Operator, getenv)
 	return bot.New(bot.Config{MaxTargets: cfg.MaxHashes, CommandTimeout: cfg.CommandTimeout, Log: log}, nil, client, nil), who, nil
 }

@@ -17,7 +17,8 @@ Usage:
   sessionbot [bot]                          run the Slack bot (Socket Mode)
   sessionbot shell [--dry-run] [--user U] [--channel C]
                                             try the bot's command handling in the terminal
-  sessionbot reset [--dry-run] TARGET...    reset sessions once (TARGET: hash or sub-user username)
+  sessionbot reset [--dry-run] [--json] [--yes] TARGET... | -
+                                            reset sessions once (TARGET: hash or sub-user username; -: read them from stdin)
   sessionbot find [--json] TEXT             list the sub-users whose username contains TEXT
   sessionbot status                         show the IPRoyal account's available traffic and sub-user count
   sessionbot check                          check the configuration, Slack and IPRoyal; exit 0 when all pass
@@ -29,9 +30,9 @@ Usage:
   sessionbot help                           show this help
 
 Each command's own help: sessionbot COMMAND --help.
-Exit codes: 0 done; 1 IPRoyal or Slack failed (for find, nothing matched);
-2 a mistake in the command, its targets or the configuration (nothing was
-done).
+Exit codes: 0 done; 1 IPRoyal or Slack failed (for find, nothing matched;
+for reset, the confirmation was not given); 2 a mistake in the command, its
+targets or the configuration (nothing was done).
 
 Configuration comes from the environment:
 
@@ -57,16 +58,27 @@ confirmation is a y/N question; Ctrl-C or Ctrl-D there answers no.
   --user U     the Slack user ID you play (default U0SHELL): an ID, not a name
   --channel C  the channel ID you type in (default C0SHELL): an ID, not a name
 `,
-	"reset": `Usage: sessionbot reset [--dry-run] [--] TARGET...
+	"reset": `Usage: sessionbot reset [--dry-run] [--json] [--yes] [--] TARGET... | -
 
 Resets the sessions of the targets once, from the command line. A TARGET is
 a residential user hash or a sub-user's username; words after -- are
-targets whatever they look like. It writes the bot's audit log line on
-stderr and, with SLACK_BOT_TOKEN and AUDIT_CHANNEL set, its journal entry.
+targets whatever they look like; - reads more targets from standard input,
+one or more a line. It writes the bot's audit log line on stderr and, with
+SLACK_BOT_TOKEN and AUDIT_CHANNEL set, its journal entry; the audit trail
+names its operator SESSIONBOT_OPERATOR, else $USER@host.
+
+On a terminal, more than CONFIRM_ABOVE targets are listed and confirmed
+first (y; anything else, Ctrl-C or Ctrl-D cancels). Where nobody can answer
+(standard input or standard error not a terminal, or targets read with -),
+nothing is asked.
 
   --dry-run    look up and check the targets, send no DELETE
+  --json       print one JSON object per target on stdout: request_id,
+               outcome, target, hash, username, error
+  --yes        do not ask to confirm
 
-Exit codes: 0 reset; 1 IPRoyal failed; 2 a bad target or configuration.
+Exit codes: 0 reset; 1 IPRoyal failed, or the confirmation was not given;
+2 a bad target or configuration.
 `,
 	"find": `Usage: sessionbot find [--json] TEXT
 
@@ -197,7 +209,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "shell":
 		return runShell(ctx, rest, getenv, stdin, stdout, stderr)
 	case "reset":
-		return runReset(ctx, rest, getenv, stdout, stderr)
+		return runReset(ctx, rest, getenv, stdin, stdout, stderr)
 	case "find":
 		return runFind(ctx, rest, getenv, stdout, stderr)
 	case "status":
