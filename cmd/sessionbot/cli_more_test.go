@@ -232,6 +232,55 @@ func TestStatusCommand(t *testing.T) {
 	assertNoSecrets(t, r.stdout+r.stderr)
 }
 
+// Every subcommand has its own --help and a line in sessionbot help, and a
+// mistyped one gets the closest.
+func TestEverySubcommandListedAndSuggested(t *testing.T) {
+	t.Parallel()
+	help := runWith(t, nil, "", "help").stdout
+	for sub := range subUsage {
+		r := runWith(t, nil, "", sub, "--help")
+		if r.err != nil || !strings.HasPrefix(r.stdout, "Usage: sessionbot ") {
+			t.Errorf("%s --help = %v, %q", sub, r.err, r.stdout)
+		}
+		if sub != "bot" && !strings.Contains(help, "  sessionbot "+sub) {
+			t.Errorf("sessionbot help does not list %s", sub)
+		}
+	}
+	for typed, want := range map[string]string{
+		"rest":        `unknown command "rest"; did you mean reset?`,
+		"stauts":      `unknown command "stauts"; did you mean status?`,
+		"Find":        `unknown command "Find"; did you mean find?`,
+		"healtcheck":  `unknown command "healtcheck"; did you mean healthcheck?`,
+		"frobnicate":  `unknown command "frobnicate" (see 'sessionbot help')`,
+		"--bogus-flg": `unknown command "--bogus-flg" (see`,
+	} {
+		r := runWith(t, nil, "", typed)
+		if exitCode(r.err) != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("sessionbot %s = %v, %q; want %q", typed, r.err, r.stderr, want)
+		}
+	}
+}
+
+// healthcheck never exits 2, which Docker's HEALTHCHECK reserves.
+func TestHealthcheckNeverExits2(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"HTTP_ADDR": "notanaddr"}, nil, "HTTP_ADDR must be host:port"},
+		{map[string]string{"HTTP_ADDR": ":99999"}, nil, "HTTP_ADDR must be host:port"},
+		{map[string]string{"HTTP_ADDR": "127.0.0.1:1", "MAX_HASHES": "many"}, nil, "MAX_HASHES must be a whole number"},
+		{map[string]string{"HTTP_ADDR": "127.0.0.1:1"}, []string{"--verbose"}, `unknown flag "--verbose"`},
+	} {
+		r := runWith(t, tt.env, "", append([]string{"healthcheck"}, tt.args...)...)
+		if exitCode(r.err) != 1 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("healthcheck %v with %v = exit %d, %q; want exit 1 and %q", tt.args, tt.env, exitCode(r.err), r.stderr, tt.want)
+		}
+	}
+}
+
 // The audit trail names the operator: SESSIONBOT_OPERATOR, else $USER@host,
 // and a guess says it is one.
 func TestResetNamesItsOperator(t *testing.T) {

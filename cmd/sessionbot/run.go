@@ -32,7 +32,7 @@ Usage:
 Each command's own help: sessionbot COMMAND --help.
 Exit codes: 0 done; 1 IPRoyal or Slack failed (for find, nothing matched;
 for reset, the confirmation was not given); 2 a mistake in the command, its
-targets or the configuration (nothing was done).
+targets or the configuration (nothing was done). healthcheck never exits 2.
 
 Configuration comes from the environment:
 
@@ -137,7 +137,8 @@ Prints every command, the exit codes, and every variable with its default.
 	"healthcheck": `Usage: sessionbot healthcheck
 
 Probes /readyz on HTTP_ADDR, for a container HEALTHCHECK: exit 0 when the
-bot is ready, 1 when not.
+bot is ready, 1 otherwise (not ready, no answer, or a bad configuration,
+HTTP_ADDR included: Docker reserves exit code 2).
 `,
 }
 
@@ -158,7 +159,17 @@ type inputError struct{ msg string }
 
 func (e *inputError) Error() string { return e.msg }
 
+// unhealthy is any failure of healthcheck: it exits with 1 whatever the
+// cause, since Docker's HEALTHCHECK reserves 2.
+type unhealthy struct{ err error }
+
+func (e *unhealthy) Error() string { return e.err.Error() }
+func (e *unhealthy) Unwrap() error { return e.err }
+
 func exitCode(err error) int {
+	if errors.As(err, new(*unhealthy)) {
+		return 1
+	}
 	if errors.As(err, new(*usageError)) || errors.As(err, new(*inputError)) || errors.As(err, new(*configError)) {
 		return 2
 	}
@@ -219,10 +230,14 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "policy":
 		return runPolicy(rest, getenv, stdout)
 	case "healthcheck":
-		if err := rejectFlags(rest); err != nil {
-			return err
+		err := rejectFlags(rest)
+		if err == nil {
+			err = runHealthcheck(ctx, getenv, stdout)
 		}
-		return runHealthcheck(ctx, getenv, stdout)
+		if err != nil {
+			return &unhealthy{err}
+		}
+		return nil
 	case "version", "--version", "-v":
 		if err := rejectFlags(rest); err != nil {
 			return err
@@ -234,7 +249,59 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		variables(stdout)
 		return nil
 	}
-	return usagef("unknown command %q", sub)
+	return usagef("unknown command %q%s", sub, didYouMean(sub))
+}
+
+// didYouMean offers the subcommands closest to a mistyped one, as a
+// mistyped username gets the sub-users closest to it: "; did you mean
+// reset?", or nothing when none is close.
+func didYouMean(sub string) string {
+	var best []string
+	bestDist := 3 // two edits at most
+	for name := range subUsage {
+		d := editDistance(strings.ToLower(sub), name)
+		switch {
+		case d < bestDist:
+			best, bestDist = []string{name}, d
+		case d == bestDist:
+			best = append(best, name)
+		}
+	}
+	slices.Sort(best)
+	switch len(best) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; did you mean %s?", best[0])
+	}
+	return fmt.Sprintf("; did you mean %s or %s?", strings.Join(best[:len(best)-1], ", "), best[len(best)-1])
+}
+
+// editDistance is how many insertions, deletions, substitutions and swaps
+// of neighbours turn a into b (optimal string alignment).
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 // wantsHelp reports whether args ask for help, before any "--".
