@@ -11,7 +11,8 @@ import (
 // Handle takes a request to its end and returns how it ended, for the
 // adapter to render. A typed command's verb decides what it is (help,
 // status, find, or a reset); a click decides its confirmation; a form's or
-// the command line's targets are reset. Every reset, whatever the way in,
+// the command line's targets are reset (the command line's find and status
+// come as text). Every reset, whatever the way in,
 // takes the one path in reset.go. Handle is bounded by
 // Config.CommandTimeout; when ctx is cancelled with ErrStopping, a reset in
 // flight says what that means for it before Handle returns.
@@ -21,7 +22,7 @@ func (b *Bot) Handle(ctx context.Context, req Request) Result {
 	switch {
 	case r.Via == ViaClick:
 		b.click(r)
-	case r.Via.typed():
+	case r.Via.typed(), r.Via == ViaCLI && r.Text != "":
 		b.command(r)
 	default:
 		b.reset(r)
@@ -97,6 +98,7 @@ func (b *Bot) status(r *request) {
 		r.fail(OutcomeStatusFailed, err, statusFailedMessage(r.id, r.cause(err)), nil)
 		return
 	}
+	r.res.Account = &acct
 	r.answer(OutcomeStatus, statusMessage(acct), nil)
 }
 
@@ -114,7 +116,7 @@ func (b *Bot) find(r *request, text string) {
 		return
 	}
 	limit := maxFound
-	if !b.auth.Policy().FromEnvironment() {
+	if b.auth != nil && !b.auth.Policy().FromEnvironment() {
 		limit = maxOptions // some may be another team's: look further
 	}
 	subs, total, err := b.iproyal.SearchSubusers(r.work, text, limit)
@@ -127,6 +129,7 @@ func (b *Bot) find(r *request, text string) {
 		total = len(mine) // what this search saw of theirs; never a count of the others'
 		subs = mine[:min(len(mine), maxFound)]
 	}
+	r.res.Found, r.res.More = subs, max(total-len(subs), 0)
 	r.answer(OutcomeFound, findMessage(r.prefix(b.cfg.Command), text, subs, total), nil)
 }
 

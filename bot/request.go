@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/sessionbot/sessionbot/iproyal"
 )
 
 // Via is the way a request came in; the audit log line names it (kind).
@@ -50,7 +52,7 @@ type Request struct {
 	// Default: the slash command.
 	Prefix string
 
-	Text    string            // a typed command (slash, mention, shell): a verb, flags, targets
+	Text    string            // a typed command (slash, mention, shell; the command line's find and status)
 	Targets []string          // a form's or the command line's targets as typed: each word is one
 	Names   map[string]string // usernames a form showed for hashes, to name them without a lookup
 	DryRun  bool              // show what would be reset, and reset nothing
@@ -106,6 +108,11 @@ type Result struct {
 	// Confirm says a form's targets wait for a counted confirmation: the
 	// form lists them, and their submission confirms. Nothing was done.
 	Confirm bool
+	// What find and status learnt, for a way in that shows it its own
+	// way (the command line: a table, or JSON).
+	Found   []iproyal.Subuser // find: the sub-users shown
+	More    int               // find: how many more matched
+	Account *iproyal.Account  // status
 }
 
 // Outcome is how a request ended; it labels metrics and audit log lines.

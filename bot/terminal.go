@@ -2,6 +2,7 @@ package bot
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -46,11 +47,16 @@ func ShellPrivate(user string, replacing bool) string {
 	return fmt.Sprintf(sayShellPrivate, user)
 }
 
-// ShellConfirmPrompt asks a confirmation's yes or no.
-const ShellConfirmPrompt = sayConfirmPrompt
+// ConfirmPrompt asks a confirmation's yes or no, in the shell and on the
+// command line.
+const ConfirmPrompt = sayConfirmPrompt
 
 // ShellNothingWaiting answers a yes or no that nothing asked for.
 func ShellNothingWaiting(line string) string { return fmt.Sprintf(sayNothingWaiting, line) }
+
+// ShellPicker says what the slash command alone would open in Slack, and
+// what to type in the shell instead.
+func ShellPicker(command string) string { return fmt.Sprintf(sayShellPicker, command) }
 
 // ShellBanner is what the shell says when it starts: who you play, where,
 // and what differs from Slack here.
@@ -76,13 +82,25 @@ func ShellBanner(command, user, channel string, p *policy.Policy, anyone, offlin
 // CommandLineReport is what `sessionbot reset` prints of a reset that was
 // done or would be (a dry run): the targets, one a line.
 func CommandLineReport(res Result) string {
-	var b strings.Builder
 	say := sayCLIReset
 	if res.Outcome == OutcomeDryRun {
 		say = sayCLIDryRun
 	}
-	fmt.Fprintf(&b, say, residentialUsers(len(res.Targets)))
-	for _, t := range res.Targets {
+	return fmt.Sprintf(say, residentialUsers(len(res.Targets))) + commandLineTargets(res.Targets)
+}
+
+// CommandLineConfirm is what `sessionbot reset` says on a terminal before
+// it asks to confirm (ConfirmPrompt) a reset of more than above targets
+// (res: OutcomeConfirmAsked).
+func CommandLineConfirm(res Result, above int) string {
+	return fmt.Sprintf(sayCLIConfirm, residentialUsers(len(res.Targets)), above) + commandLineTargets(res.Targets)
+}
+
+// commandLineTargets lists targets one a line: the hash, and the username
+// when one was given.
+func commandLineTargets(targets []Target) string {
+	var b strings.Builder
+	for _, t := range targets {
 		b.WriteString("  " + t.Hash)
 		if t.Username != "" {
 			b.WriteString("  " + t.Username)
@@ -108,8 +126,22 @@ func CommandLineProblem(res Result) string {
 		return sayCLINothingReset + fmt.Sprintf(sayCLIBadMany, len(parts), strings.Join(parts, "; "))
 	case res.Outcome == OutcomeLookupFailed:
 		return commandLineFailure(sayCLILookupFailed, res.Err, OpLookup)
+	case res.Outcome == OutcomeCancelled:
+		return sayCLICancelled
+	case res.Outcome == OutcomeExpired:
+		return sayCLIExpired
+	case res.Outcome == OutcomeClickFailed, res.Outcome == OutcomeRepeatClick, res.Outcome == OutcomeBadClick:
+		return sayCLINotDecided
+	case res.Outcome == OutcomeTooMany, res.Outcome == OutcomeInvalid:
+		return CommandLineAnswer(res)
 	}
 	return commandLineFailure(sayCLIResetFailed, res.Err, OpReset)
+}
+
+// CommandLineAnswer is what the requester was told, in one plain line, for
+// the command line's answers that have no words of their own.
+func CommandLineAnswer(res Result) string {
+	return leadingEmoji.ReplaceAllString(strings.ReplaceAll(PlainText(res.Answer.Text), "\n", " "), "")
 }
 
 // CommandLineSearchFailed is what `sessionbot find` says when IPRoyal fails.
@@ -122,17 +154,36 @@ func commandLineFailure(doing string, err error, op Operation) string {
 	return fmt.Sprintf(sayCLIFailure, doing, what, upperFirst(todo))
 }
 
-// CommandLineFound is what `sessionbot find` prints: the table, or that
-// nothing matched, and how many more there are.
-func CommandLineFound(text string, subs []iproyal.Subuser, total int) string {
-	if len(subs) == 0 {
-		return fmt.Sprintf(sayCLIFindNone, text)
+// CommandLineFound is what `sessionbot find` prints: the table, and how
+// many more matched.
+func CommandLineFound(subs []iproyal.Subuser, more int) string {
+	return SubuserTable(subs, func(s string) string { return s }) + CommandLineFindMore(more)
+}
+
+// CommandLineFindMore says how many more sub-users matched than find shows.
+func CommandLineFindMore(more int) string {
+	if more <= 0 {
+		return ""
 	}
-	out := SubuserTable(subs, func(s string) string { return s })
-	if more := total - len(subs); more > 0 {
-		out += fmt.Sprintf(sayCLIFindMore, more)
-	}
-	return out
+	return fmt.Sprintf(sayCLIFindMore, more)
+}
+
+// CommandLineFindNone is what `sessionbot find` says when nothing matched.
+func CommandLineFindNone(text string) string { return fmt.Sprintf(sayCLIFindNone, text) }
+
+// CommandLineStatus is what `sessionbot status` prints: the account's
+// traffic and sub-users, as Slack's status says them.
+func CommandLineStatus(a iproyal.Account) string {
+	return leadingEmoji.ReplaceAllString(PlainText(accountLine(a)), "") + "\n"
+}
+
+// leadingEmoji is the emoji a Slack message starts with, which a terminal
+// shows as its code.
+var leadingEmoji = regexp.MustCompile(`^:[a-z0-9_+-]+: `)
+
+// CommandLineStatusFailed is what `sessionbot status` says when IPRoyal fails.
+func CommandLineStatusFailed(err error) string {
+	return commandLineFailure(sayCLIStatusFailed, err, OpStatus)
 }
 
 // PolicySummary is what `sessionbot policy check` prints of a valid file:

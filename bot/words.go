@@ -11,12 +11,14 @@ import (
 	"github.com/sessionbot/sessionbot/iproyal"
 )
 
-// Every sentence a person reads is written here: the messages of every way
-// in, the words of the forms and the home tab, the shell's and the command
-// line's lines, and describe, the one place that says what a failure means
-// and what to do. The code that builds a message picks its words from here
-// and fills them in; adapters lay words out and write none. Messages are
-// mrkdwn (PlainText reads them where there is no markup).
+// Every sentence a person reads is written here, in words*.go: the messages
+// of every way in, the words of the forms and the home tab, and describe,
+// the one place that says what a failure means and what to do. Per-team
+// access, two-person approval, and the shell's and the command line's
+// lines have files of their own (words_access.go, words_approval.go,
+// words_terminal.go). The code that builds a message picks its words from
+// here and fills them in; adapters lay words out and write none. Messages
+// are mrkdwn (PlainText reads them where there is no markup).
 
 // Help and usage.
 const (
@@ -430,35 +432,6 @@ const (
 	ButtonCancel           = "Cancel"
 )
 
-// The shell and the command line.
-const (
-	sayShellPosted     = "[#%s, message %s] sessionbot:"
-	sayShellPostedIn   = "[#%s, message %s, in the thread of message %s] sessionbot:"
-	sayShellReply      = "[#%s, thread of message %s] sessionbot:"
-	sayShellBroadcast  = "[#%s, thread of message %s, also sent to the channel] sessionbot:"
-	sayShellUpdated    = "[#%s, message %s is now] sessionbot:"
-	sayShellReacted    = "[#%s] sessionbot reacted :%s: to message %s"
-	sayShellPrivate    = "[only visible to @%s] sessionbot:"
-	sayShellReplaced   = "[only visible to you, replacing the confirmation] sessionbot:"
-	sayShellWelcome    = "sessionbot shell: type %s TARGET... (or just the targets), help, or quit. You are @%s in #%s."
-	sayShellAnyone     = "No ALLOWED_USERS or ALLOWED_USERGROUPS set: @%s is allowed here (the bot would refuse to start without an allow-list)."
-	sayShellNoGroups   = "User groups cannot be looked up without Slack: ALLOWED_USERGROUPS allows nobody here."
-	sayShellNotHere    = "ALLOWED_CHANNELS allows only %s, so every command in #%s will be refused: pass --channel %s to try one of them."
-	sayShellOffline    = "Dry run: IPRoyal is never called; usernames are not looked up and nothing is reset."
-	sayShellNoSlack    = "Slack is not used: what the bot would post is printed below."
-	sayCLIDryRun       = "Dry run: no DELETE was sent. A real run would reset the sessions of %s:\n"
-	sayCLIReset        = "Reset the sessions of %s:\n"
-	sayCLIBad          = "%q is %s"
-	sayCLIBadMany      = "%d targets are not valid: %s"
-	sayCLINothingReset = "nothing was reset: "
-	sayCLILookupFailed = "nothing was reset, looking up the sub-users"
-	sayCLIResetFailed  = "reset failed"
-	sayCLISearchFailed = "could not search the sub-users"
-	sayCLIFailure      = "%s: %s What to do: %s"
-	sayCLIFindNone     = "No sub-user's username contains %q.\n"
-	sayCLIFindMore     = "...and %d more: search for something longer to see them.\n"
-)
-
 // The journal, first.
 const (
 	sayNothingResetReason = ", so nothing was reset"
@@ -468,68 +441,3 @@ const (
 
 // Invisible characters.
 const sayInvisible = "has an invisible character, [U+%04X], at position %d: it is not a hash or a username as it looks. Type it again, or paste it without it"
-
-// Per-team access: a policy file's refusals and answers.
-const (
-	sayWhyNoGrant         = "no grant of the policy lets them reset"
-	sayWhyGrantChannel    = "their grants do not allow it in that channel"
-	sayWhyTargets         = "no grant of theirs covers every target there"
-	sayDeniedNoGrant      = ":no_entry: No grant of sessionbot's policy lets you reset IPRoyal sessions. Nothing was reset."
-	sayDeniedGrantChannel = ":no_entry: Your grants do not let you reset sessions from this channel. Nothing was reset. The command `can` shows where they do."
-	sayAskOperator        = "*What to do:* ask whoever runs sessionbot."
-	sayAskContact         = "*What to do:* %s."
-)
-
-// What a policy lets someone reset, and what it refused.
-const (
-	sayDeniedTargets      = ":no_entry: Nothing was reset: your grants do not cover every target here."
-	sayDeniedTheseHere    = "\nYou may not reset %s here:\n%s"
-	sayTargetOne          = "this target"
-	sayTargetMany         = "these targets"
-	sayDeniedOthersFine   = "\nThe others you may: run the command without these."
-	sayDeniedUnknownNames = "\nIPRoyal could not say which sub-user a hash is, and your grants go by username, so it was refused: try again in a minute."
-	sayDeniedOver         = "\nYour grant *%s* allows at most %d targets at once: split them over several commands."
-	sayCanNothing         = ":no_entry: No grant of sessionbot's policy lets you reset sessions, here or anywhere."
-	sayCanNotHere         = ":information_source: Here, in <#%s>, you may reset nothing."
-	sayCanHere            = ":white_check_mark: Here, in <#%s>, you may reset:\n%s"
-	sayCanElsewhere       = "\nElsewhere:\n%s"
-	sayEverySubuser       = "every sub-user"
-	sayGrantLine          = "• *%s*: %s"
-	sayGrantIn            = ", in %s"
-	sayGrantMax           = ", at most %d at once"
-)
-
-const sayAuditGrants = " · grants: %s"
-
-const sayHomeGrants = ":white_check_mark: *You may reset the sticky sessions of IPRoyal residential users*, under your grants:\n%s"
-
-// A policy file reloaded.
-const (
-	sayPolicyChanged = ":scroll: Policy changed: %s, sha256 `%s…`. It applies to every request from now on."
-	sayPolicyRefused = ":warning: The policy file changed (sha256 `%s…`), but it is not valid, so the policy in force (sha256 `%s…`) stays: %s"
-	sayGrantOne      = "grant"
-	sayGrantMany     = "grants"
-)
-
-// sessionbot policy check and policy can.
-const (
-	sayPolicyValid     = "%s is valid: %s, sha256 %s…\n"
-	sayPolicySummary   = "  %s (line %d): %s for %s%s%s\n"
-	sayPolicyEveryone  = "every sub-user"
-	sayPolicyUsersOf   = "%s"
-	sayPolicyAnywhere  = ", any channel"
-	sayPolicyOnlyIn    = ", only in %s"
-	sayPolicyMaxAt     = ", at most %d at once"
-	sayPolicyApproval  = ", approval by %s (%s)"
-	sayPolicyAllow     = "allow %s (grant %s)\n"
-	sayPolicyAllowWait = "allow %s (grant %s, needs approval by %s)\n"
-	sayPolicyDeny      = "deny %s (no grant for %s covers it here)\n"
-	sayPolicyDenyOver  = "deny %s (grant %s allows at most %d at once)\n"
-)
-
-// When an approval is needed.
-const (
-	sayApprovalAlways = "every request"
-	sayApprovalAbove  = "more than %d targets"
-	sayApprovalFor    = "any of %s"
-)

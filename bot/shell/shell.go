@@ -5,6 +5,7 @@ package shell
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -144,12 +145,24 @@ func (p *pipe) Answer(question string) (string, error) {
 
 func (p *pipe) Clear() {}
 
-// Terminal reads from a terminal in raw mode with x/term's line editor:
-// arrows move and recall history, Ctrl-D or Ctrl-C ends. Print through t
-// too, so that output and the line being edited do not mix.
-func Terminal(t *term.Terminal) Input { return &terminal{t: t} }
+// Terminal reads from a terminal in raw mode (rw) with x/term's line
+// editor: arrows move and recall history, Ctrl-D or Ctrl-C ends. It
+// returns the writer to print through too, so that output and the line
+// being edited do not mix. At a confirmation, Ctrl-C or Ctrl-D answers no
+// (see keys).
+func Terminal(rw io.ReadWriter) (Input, io.Writer) {
+	k := &keys{r: rw}
+	t := term.NewTerminal(struct {
+		io.Reader
+		io.Writer
+	}{k, rw}, "> ")
+	return &terminal{t: t, keys: k}, t
+}
 
-type terminal struct{ t *term.Terminal }
+type terminal struct {
+	t    *term.Terminal
+	keys *keys
+}
 
 func (t *terminal) Command() (string, error) {
 	t.t.SetPrompt("> ")
@@ -160,11 +173,54 @@ func (t *terminal) Answer(question string) (string, error) {
 	t.t.SetPrompt(question)
 	history := t.t.History
 	t.t.History = noHistory{} // a yes or no is not worth recalling
-	defer func() { t.t.History = history }()
-	return t.t.ReadLine()
+	t.keys.answering, t.keys.interrupted = true, false
+	defer func() { t.t.History, t.keys.answering = history, false }()
+	line, err := t.t.ReadLine()
+	if t.keys.interrupted {
+		return "", nil // no
+	}
+	return line, err
 }
 
 func (t *terminal) Clear() { _, _ = io.WriteString(t.t, "\x1b[H\x1b[2J") }
+
+// keys is what the line editor reads. At a confirmation, it turns Ctrl-C
+// and Ctrl-D into "clear the line, Enter": an answer of no that leaves the
+// editor at a new line, ready for the next command. (x/term reads both as
+// the end of input, which would end the shell, and leaves its prompt on
+// the screen, to be drawn again under whatever is printed next.)
+type keys struct {
+	r                      io.Reader
+	answering, interrupted bool // only the reading goroutine uses them
+	pending                []byte
+}
+
+// clearAndEnter is Ctrl-A (to the line's start), Ctrl-K (erase to its
+// end), Enter.
+var clearAndEnter = []byte{1, 11, '\r'}
+
+func (k *keys) Read(p []byte) (int, error) {
+	if len(k.pending) == 0 {
+		n, err := k.r.Read(p)
+		if !k.answering || !bytes.ContainsAny(p[:n], "\x03\x04") {
+			return n, err
+		}
+		for _, c := range p[:n] {
+			if c == 3 || c == 4 {
+				k.interrupted = true
+				k.pending = append(k.pending, clearAndEnter...)
+				continue
+			}
+			k.pending = append(k.pending, c)
+		}
+		if err != nil && len(k.pending) == 0 {
+			return 0, err
+		}
+	}
+	n := copy(p, k.pending)
+	k.pending = k.pending[n:]
+	return n, nil
+}
 
 type noHistory struct{}
 
@@ -172,10 +228,10 @@ func (noHistory) Add(string)    {}
 func (noHistory) Len() int      { return 0 }
 func (noHistory) At(int) string { return "" }
 
-// Run reads command lines ("/reset-sessions a b", or just "a b") from in
-// and handles each as user in channel, until in ends, quit or exit, or ctx
-// is done. A confirmation becomes a yes/no question, and only the next
-// line answers it.
+// Run reads command lines and handles each as user in channel, as Slack
+// would (see commandText), until in ends, quit or exit, or ctx is done. A
+// confirmation becomes a yes/no question, and only the next line answers
+// it.
 func Run(ctx context.Context, b *bot.Bot, sh *Shell, in Input, user, channel string) error {
 	for {
 		raw, err := in.Command()
@@ -188,13 +244,16 @@ func Run(ctx context.Context, b *bot.Bot, sh *Shell, in Input, user, channel str
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		line := strings.TrimSpace(raw)
-		if rest, ok := strings.CutPrefix(line, b.Command()); ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
-			line = strings.TrimSpace(rest)
-		}
-		switch strings.ToLower(line) {
-		case "":
+		raw = strings.TrimSpace(raw)
+		if raw == "" {
 			continue
+		}
+		line, slash := commandText(raw, b.Command())
+		if slash && line == "" {
+			sh.say(bot.ShellPicker(b.Command()))
+			continue
+		}
+		switch strings.ToLower(line) { // "" is help, as a bare mention is in Slack
 		case "quit", "exit":
 			return nil
 		case "clear":
@@ -211,6 +270,38 @@ func Run(ctx context.Context, b *bot.Bot, sh *Shell, in Input, user, channel str
 			}
 		}
 	}
+}
+
+// commandText is a line's command text as Slack would read it, in any of
+// the forms the README teaches. After the slash command, the rest as typed
+// (slash: empty is the picker, which the shell does not have). After a
+// mention of the bot, or bare, the rest without a first "reset", as a
+// mention is read: "@sessionbot reset scraper-eu" and "reset scraper-eu"
+// reset scraper-eu, never a sub-user named reset (that is "-- reset").
+func commandText(line, command string) (text string, slash bool) {
+	if rest, ok := cutWord(line, command); ok {
+		return rest, true
+	}
+	if rest, ok := cutWord(line, "@sessionbot"); ok {
+		line = rest
+	}
+	if rest, ok := cutWord(line, "reset"); ok {
+		line = rest
+	}
+	return line, false
+}
+
+// cutWord cuts word, in any case, from the start of line, when it is a
+// whole word there.
+func cutWord(line, word string) (rest string, ok bool) {
+	if len(line) < len(word) || !strings.EqualFold(line[:len(word)], word) {
+		return line, false
+	}
+	rest = line[len(word):]
+	if rest != "" && rest[0] != ' ' && rest[0] != '\t' {
+		return line, false
+	}
+	return strings.TrimSpace(rest), true
 }
 
 // handle takes a request through the core, as Slack would, and prints
@@ -234,7 +325,7 @@ func (s *Shell) say(line string) {
 
 // confirm asks the confirmation as a yes/no question and clicks the answer.
 func (sh *Shell) confirm(ctx context.Context, b *bot.Bot, in Input, tok, user, channel string) error {
-	answer, err := in.Answer(bot.ShellConfirmPrompt)
+	answer, err := in.Answer(bot.ConfirmPrompt)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}

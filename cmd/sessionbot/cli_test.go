@@ -219,7 +219,7 @@ func TestVersionAndHelp(t *testing.T) {
 	if r := runWith(t, nil, "", "version"); r.err != nil || !strings.HasPrefix(r.stdout, "sessionbot dev (go") {
 		t.Errorf("version = %v, %q", r.err, r.stdout)
 	}
-	if r := runWith(t, nil, "", "help"); r.err != nil || !strings.Contains(r.stdout, "sessionbot reset [--dry-run] TARGET...") {
+	if r := runWith(t, nil, "", "help"); r.err != nil || !strings.Contains(r.stdout, "sessionbot reset [--dry-run] [--json] [--yes] TARGET...") {
 		t.Errorf("help = %v, %q", r.err, r.stdout)
 	}
 	r := runWith(t, nil, "", "frobnicate")

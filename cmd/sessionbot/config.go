@@ -27,7 +27,7 @@ import (
 type config struct {
 	SlackAppToken     string        `envconfig:"SLACK_APP_TOKEN" desc:"app-level token for Socket Mode (xapp-...); the bot and check need it"`
 	SlackBotToken     string        `envconfig:"SLACK_BOT_TOKEN" desc:"bot token (xoxb-...); the bot and check need it, reset uses it to journal"`
-	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN" desc:"IPRoyal API token; bot, check, reset, find and shell (but not shell --dry-run) need it"`
+	IPRoyalToken      string        `envconfig:"IPROYAL_API_TOKEN" desc:"IPRoyal API token; bot, check, reset, find, status and shell (but not shell --dry-run) need it"`
 	AllowedUsers      []string      `envconfig:"ALLOWED_USERS" desc:"Slack user IDs allowed to reset, comma-separated"`
 	AllowedUsergroups []string      `envconfig:"ALLOWED_USERGROUPS" desc:"user group IDs (S...) whose members are allowed"`
 	AllowedChannels   []string      `envconfig:"ALLOWED_CHANNELS" desc:"if set, the only channel IDs the command works in"`
@@ -51,6 +51,7 @@ type config struct {
 	ConfirmTTL        time.Duration `envconfig:"CONFIRM_TTL" default:"5m" desc:"how long a confirmation can be clicked (at most 30m)"`
 	ConfirmSecret     string        `envconfig:"CONFIRM_SECRET" desc:"key signing confirmations: 64+ hex digits or base64 of 32+ random bytes (openssl rand -hex 32); default derived from SLACK_BOT_TOKEN"`
 	RateLimit         int           `envconfig:"RATE_LIMIT_PER_MINUTE" default:"10" desc:"requests per user per minute, per replica; 0: no limit"`
+	Operator          string        `envconfig:"SESSIONBOT_OPERATOR" desc:"who runs the command line's reset, for its audit line and journal entry; default $USER@host"`
 }
 
 // envMu serialises loadConfig's use of the process environment.

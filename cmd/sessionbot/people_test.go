@@ -111,8 +111,8 @@ func TestFindCommand(t *testing.T) {
 	assertContains(t, "find", r.stdout, "USERNAME", "AVAILABLE GB", "scraper-eu      "+hashB, "scraper-eu-old  "+hashC)
 	assertNoSecrets(t, r.stdout)
 	r = runWith(t, resetEnv(ipr), "", "find", "nobody")
-	if r.err != nil || !strings.Contains(r.stdout, `No sub-user's username contains "nobody".`) {
-		t.Errorf("find nobody = %v, %q", r.err, r.stdout)
+	if exitCode(r.err) != 1 || r.stdout != "" || r.stderr != "sessionbot: no sub-user's username contains \"nobody\"\n" {
+		t.Errorf("find nobody = %v, %q, %q", r.err, r.stdout, r.stderr)
 	}
 	if r := runWith(t, resetEnv(ipr), "", "find"); exitCode(r.err) != 2 {
 		t.Errorf("find without text: exit %d", exitCode(r.err))
@@ -131,7 +131,7 @@ func TestEverySubcommandHasHelp(t *testing.T) {
 		}
 	}
 	r := runWith(t, nil, "", "help")
-	assertContains(t, "help", r.stdout, "sessionbot find TEXT", "Exit codes: 0 done; 1 IPRoyal or Slack failed; 2 a mistake",
+	assertContains(t, "help", r.stdout, "sessionbot find [--json] TEXT", "Exit codes: 0 done; 1 IPRoyal or Slack failed", "2 a mistake",
 		"VARIABLE", "MAX_HASHES", "100", "most targets in one command", "COMMAND_TIMEOUT", "AUDIT_CHANNEL")
 	if strings.Contains(r.stdout, "README") {
 		t.Errorf("help points at the README, which the image does not have:\n%s", r.stdout)

@@ -17,8 +17,10 @@ Usage:
   sessionbot [bot]                          run the Slack bot (Socket Mode)
   sessionbot shell [--dry-run] [--user U] [--channel C]
                                             try the bot's command handling in the terminal
-  sessionbot reset [--dry-run] TARGET...    reset sessions once (TARGET: hash or sub-user username)
-  sessionbot find TEXT                      list the sub-users whose username contains TEXT
+  sessionbot reset [--dry-run] [--json] [--yes] TARGET... | -
+                                            reset sessions once (TARGET: hash or sub-user username; -: read them from stdin)
+  sessionbot find [--json] TEXT             list the sub-users whose username contains TEXT
+  sessionbot status                         show the IPRoyal account's available traffic and sub-user count
   sessionbot check                          check the configuration, Slack and IPRoyal; exit 0 when all pass
   sessionbot policy check [FILE]            check a policy file (default $POLICY_FILE)
   sessionbot policy can --user U [--groups S,S] [--channel C] TARGET...
@@ -28,8 +30,9 @@ Usage:
   sessionbot help                           show this help
 
 Each command's own help: sessionbot COMMAND --help.
-Exit codes: 0 done; 1 IPRoyal or Slack failed; 2 a mistake in the command,
-its targets or the configuration (nothing was done).
+Exit codes: 0 done; 1 IPRoyal or Slack failed (for find, nothing matched;
+for reset, the confirmation was not given); 2 a mistake in the command, its
+targets or the configuration (nothing was done). healthcheck never exits 2.
 
 Configuration comes from the environment:
 
@@ -46,28 +49,54 @@ sessionbot help for every variable.
 	"shell": `Usage: sessionbot shell [--dry-run] [--user U] [--channel C]
 
 Runs the bot's command handling on standard input and prints what it would
-post in Slack. Type commands as in Slack (/reset-sessions TARGET..., or just
-the targets), help, quit or exit; clear clears the screen.
+post in Slack. Type commands as in Slack: /reset-sessions TARGET...,
+@sessionbot reset TARGET..., reset TARGET..., or just the targets; find TEXT,
+status, help; quit or exit (or Ctrl-D) to end; clear clears the screen. A
+confirmation is a y/N question; Ctrl-C or Ctrl-D there answers no.
 
   --dry-run    never call IPRoyal: usernames are not looked up, nothing is reset
-  --user U     the Slack user ID you play (default U0SHELL)
-  --channel C  the channel ID you type in (default C0SHELL)
+  --user U     the Slack user ID you play (default U0SHELL): an ID, not a name
+  --channel C  the channel ID you type in (default C0SHELL): an ID, not a name
 `,
-	"reset": `Usage: sessionbot reset [--dry-run] [--] TARGET...
+	"reset": `Usage: sessionbot reset [--dry-run] [--json] [--yes] [--] TARGET... | -
 
 Resets the sessions of the targets once, from the command line. A TARGET is
 a residential user hash or a sub-user's username; words after -- are
-targets whatever they look like. It writes the bot's audit log line on
-stderr and, with SLACK_BOT_TOKEN and AUDIT_CHANNEL set, its journal entry.
+targets whatever they look like; - reads more targets from standard input,
+one or more a line. It writes the bot's audit log line on stderr and, with
+SLACK_BOT_TOKEN and AUDIT_CHANNEL set, its journal entry; the audit trail
+names its operator SESSIONBOT_OPERATOR, else $USER@host.
+
+On a terminal, more than CONFIRM_ABOVE targets are listed and confirmed
+first (y; anything else, Ctrl-C or Ctrl-D cancels). Where nobody can answer
+(standard input or standard error not a terminal, or targets read with -),
+nothing is asked.
 
   --dry-run    look up and check the targets, send no DELETE
+  --json       print one JSON object per target on stdout: request_id,
+               outcome, target, hash, username, error
+  --yes        do not ask to confirm
 
-Exit codes: 0 reset; 1 IPRoyal failed; 2 a bad target or configuration.
+Exit codes: 0 reset; 1 IPRoyal failed, or the confirmation was not given;
+2 a bad target or configuration.
 `,
-	"find": `Usage: sessionbot find TEXT
+	"find": `Usage: sessionbot find [--json] TEXT
 
 Lists the sub-users whose username contains TEXT, with their hashes and
-traffic, at most 20 (IPRoyal's search).
+traffic, at most 20 (IPRoyal's search), and how many more there are.
+
+  --json       print one JSON object per sub-user on stdout: username,
+               hash, traffic_used_gb, traffic_available_gb
+
+Exit codes: 0 found; 1 nothing matched, or IPRoyal failed; 2 a mistake in
+the command or the configuration.
+`,
+	"status": `Usage: sessionbot status
+
+Shows the IPRoyal account's available residential traffic and its number of
+sub-users (GET /me), as /reset-sessions status does in Slack.
+
+Exit codes: 0 shown; 1 IPRoyal failed; 2 a mistake in the configuration.
 `,
 	"check": `Usage: sessionbot check
 
@@ -108,7 +137,8 @@ Prints every command, the exit codes, and every variable with its default.
 	"healthcheck": `Usage: sessionbot healthcheck
 
 Probes /readyz on HTTP_ADDR, for a container HEALTHCHECK: exit 0 when the
-bot is ready, 1 when not.
+bot is ready, 1 otherwise (not ready, no answer, or a bad configuration,
+HTTP_ADDR included: Docker reserves exit code 2).
 `,
 }
 
@@ -129,7 +159,17 @@ type inputError struct{ msg string }
 
 func (e *inputError) Error() string { return e.msg }
 
+// unhealthy is any failure of healthcheck: it exits with 1 whatever the
+// cause, since Docker's HEALTHCHECK reserves 2.
+type unhealthy struct{ err error }
+
+func (e *unhealthy) Error() string { return e.err.Error() }
+func (e *unhealthy) Unwrap() error { return e.err }
+
 func exitCode(err error) int {
+	if errors.As(err, new(*unhealthy)) {
+		return 1
+	}
 	if errors.As(err, new(*usageError)) || errors.As(err, new(*inputError)) || errors.As(err, new(*configError)) {
 		return 2
 	}
@@ -180,18 +220,24 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "shell":
 		return runShell(ctx, rest, getenv, stdin, stdout, stderr)
 	case "reset":
-		return runReset(ctx, rest, getenv, stdout, stderr)
+		return runReset(ctx, rest, getenv, stdin, stdout, stderr)
 	case "find":
-		return runFind(ctx, rest, getenv, stdout)
+		return runFind(ctx, rest, getenv, stdout, stderr)
+	case "status":
+		return runStatus(ctx, rest, getenv, stdout, stderr)
 	case "check":
 		return runCheck(ctx, rest, getenv, stdout)
 	case "policy":
 		return runPolicy(rest, getenv, stdout)
 	case "healthcheck":
-		if err := rejectFlags(rest); err != nil {
-			return err
+		err := rejectFlags(rest)
+		if err == nil {
+			err = runHealthcheck(ctx, getenv, stdout)
 		}
-		return runHealthcheck(ctx, getenv, stdout)
+		if err != nil {
+			return &unhealthy{err}
+		}
+		return nil
 	case "version", "--version", "-v":
 		if err := rejectFlags(rest); err != nil {
 			return err
@@ -203,7 +249,59 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		variables(stdout)
 		return nil
 	}
-	return usagef("unknown command %q", sub)
+	return usagef("unknown command %q%s", sub, didYouMean(sub))
+}
+
+// didYouMean offers the subcommands closest to a mistyped one, as a
+// mistyped username gets the sub-users closest to it: "; did you mean
+// reset?", or nothing when none is close.
+func didYouMean(sub string) string {
+	var best []string
+	bestDist := 3 // two edits at most
+	for name := range subUsage {
+		d := editDistance(strings.ToLower(sub), name)
+		switch {
+		case d < bestDist:
+			best, bestDist = []string{name}, d
+		case d == bestDist:
+			best = append(best, name)
+		}
+	}
+	slices.Sort(best)
+	switch len(best) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf("; did you mean %s?", best[0])
+	}
+	return fmt.Sprintf("; did you mean %s or %s?", strings.Join(best[:len(best)-1], ", "), best[len(best)-1])
+}
+
+// editDistance is how many insertions, deletions, substitutions and swaps
+// of neighbours turn a into b (optimal string alignment).
+func editDistance(a, b string) int {
+	x, y := []rune(a), []rune(b)
+	d := make([][]int, len(x)+1)
+	for i := range d {
+		d[i] = make([]int, len(y)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(x); i++ {
+		for j := 1; j <= len(y); j++ {
+			cost := 1
+			if x[i-1] == y[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && x[i-1] == y[j-2] && x[i-2] == y[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(x)][len(y)]
 }
 
 // wantsHelp reports whether args ask for help, before any "--".

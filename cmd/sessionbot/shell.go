@@ -31,11 +31,17 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	if len(operands(args)) > 0 {
 		return usagef("shell takes no arguments; type commands on standard input")
 	}
-	if user == "" {
+	switch {
+	case user == "":
 		user = "U0SHELL"
+	case !validSlackID(user, "UW"):
+		return usagef("--user %q is not a Slack user ID: give the ID (U… or W…), not a name; in Slack, open the person's profile, then ⋮ and Copy member ID", user)
 	}
-	if channel == "" {
+	switch {
+	case channel == "":
 		channel = "C0SHELL"
+	case !validSlackID(channel, "CGD"):
+		return usagef("--channel %q is not a Slack channel ID: give the ID (C…, G… or D…), not a name; in Slack, it is at the bottom of the channel's About tab", channel)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
@@ -53,17 +59,18 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	// and everything printed through it. Otherwise, plain lines.
 	var in shell.Input
 	out, logs := stdout, stderr
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) && isTerminal(stdout) {
+	if f, ok := stdin.(*os.File); ok && isTerminal(f) && isTerminal(stdout) {
 		state, err := term.MakeRaw(int(f.Fd()))
 		if err != nil {
 			return fmt.Errorf("the terminal: %w", err)
 		}
 		defer func() { _ = term.Restore(int(f.Fd()), state) }()
-		t := term.NewTerminal(struct {
+		var t io.Writer
+		in, t = shell.Terminal(struct {
 			io.Reader
 			io.Writer
-		}{stdin, stdout}, "> ")
-		in, out, logs = shell.Terminal(t), t, t
+		}{stdin, stdout})
+		out, logs = t, t
 	} else {
 		in = shell.Pipe(stdin, stdout)
 	}
@@ -114,7 +121,8 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	return shell.Run(ctx, b, sh, in, user, channel)
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// isTerminal reports whether f is a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
