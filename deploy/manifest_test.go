@@ -115,7 +115,7 @@ func TestSlackAppManifest(t *testing.T) {
 
 	// Drive the real binary through every path that calls Slack, and
 	// sessionbot check through every lookup, and collect the methods called.
-	_, sl, ipr := runningBot(t, map[string]string{"ALLOWED_USERGROUPS": "S0OPS", "AUDIT_CHANNEL": "C0AUDIT"})
+	_, sl, ipr := runningBot(t, map[string]string{"ALLOWED_USERGROUPS": "S0OPS", "AUDIT_CHANNEL": "C0AUDIT", "APPROVAL_ABOVE": "1", "APPROVERS": "U0APPROVER"})
 	sl.SetUsergroup("S0OPS", "U0GROUPIE")
 	ipr.Script("DELETE", "/sessions", iproyaltest.Response{Status: 401})
 	for _, c := range []slacktest.SlashCommand{
@@ -159,6 +159,31 @@ func TestSlackAppManifest(t *testing.T) {
 		return len(s.Calls("conversations.open")) > 0 && len(s.Calls("conversations.replies")) > 0
 	}); err != nil {
 		t.Fatal("no direct message, or no look for the lost reply")
+	}
+	// A request that waits for approval, and the approver's click.
+	if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: "U0ALLOWED", ChannelID: "C0GENERAL", Text: "01H7YCG0R9GYY1YCPS2S4QA6WB 01HQ5K3P97DY8EX9Y90YT1K6XA"}); err != nil {
+		t.Fatal(err)
+	}
+	var approve slacktest.Button
+	if err := sl.WaitFor(10*time.Second, func(s *slacktest.State) bool {
+		for _, m := range s.Messages() {
+			for _, b := range slacktest.Buttons(m.Blocks) {
+				if b.Text == "Approve" {
+					approve = b
+					return true
+				}
+			}
+		}
+		return false
+	}); err != nil {
+		t.Fatal("no request waiting for approval")
+	}
+	deletes := ipr.Count("DELETE", "/sessions")
+	if _, err := sl.SendClick("U0APPROVER", "C0GENERAL", approve); err != nil {
+		t.Fatal(err)
+	}
+	if err := sl.WaitFor(10*time.Second, func(*slacktest.State) bool { return ipr.Count("DELETE", "/sessions") > deletes }); err != nil {
+		t.Fatal("the approved request never ran")
 	}
 	sl.SetScopes(adapter.Scopes()...)
 	sl.AddUser(slacktest.User{ID: "U0ALLOWED", Name: "ana"})

@@ -118,8 +118,20 @@ func checkSlack(ctx context.Context, c *checklist, sl *slack.Slack, cfg config) 
 	checkScopes(c, auth.Scopes)
 
 	lookups := slackLookups{ctx: ctx, c: c, sl: sl}
-	lookups.users(cfg.AllowedUsers)
-	lookups.usergroups(cfg.AllowedUsergroups)
+	lookups.users("ALLOWED_USERS", cfg.AllowedUsers)
+	lookups.usergroups("ALLOWED_USERGROUPS", "ALLOWED_USERS", cfg.AllowedUsergroups)
+	if cfg.ApprovalAbove != "" {
+		var users, groups []string
+		for _, id := range cfg.Approvers {
+			if strings.HasPrefix(id, "S") {
+				groups = append(groups, id)
+			} else {
+				users = append(users, id)
+			}
+		}
+		lookups.users("APPROVERS", users)
+		lookups.usergroups("APPROVERS", "APPROVERS", groups)
+	}
 	for _, id := range cfg.AllowedChannels {
 		lookups.channel("ALLOWED_CHANNELS", id, false)
 	}
@@ -171,24 +183,26 @@ func (l slackLookups) lookupFailed(variable string, id string, err error) {
 	l.c.fail("%s %s: not checked: Slack answered %s", variable, id, describeSlackError(err))
 }
 
-func (l slackLookups) users(ids []string) {
+func (l slackLookups) users(name string, ids []string) {
 	for _, id := range ids {
 		var u slack.User
 		err := l.call(func(ctx context.Context) (err error) { u, err = l.sl.User(ctx, id); return err })
 		switch {
 		case slack.ErrorCode(err) == "user_not_found":
-			l.c.fail("ALLOWED_USERS %s: no such user in this workspace: copy the member ID from the person's profile (⋮, then Copy member ID)", id)
+			l.c.fail("%s %s: no such user in this workspace: copy the member ID from the person's profile (⋮, then Copy member ID)", name, id)
 		case err != nil:
-			l.lookupFailed("ALLOWED_USERS", id, err)
+			l.lookupFailed(name, id, err)
 		case u.Deleted:
-			l.c.fail("ALLOWED_USERS %s = @%s: the account is deactivated: remove it from ALLOWED_USERS", id, u.Name)
+			l.c.fail("%s %s = @%s: the account is deactivated: remove it from %s", name, id, u.Name, name)
 		default:
-			l.c.pass("ALLOWED_USERS %s = @%s%s", id, u.Name, parenthesised(u.RealName))
+			l.c.pass("%s %s = @%s%s", name, id, u.Name, parenthesised(u.RealName))
 		}
 	}
 }
 
-func (l slackLookups) usergroups(ids []string) {
+// usergroups names the user groups ids of the variable name; people is
+// the variable to list people in where a workspace has no groups.
+func (l slackLookups) usergroups(name, people string, ids []string) {
 	if len(ids) == 0 {
 		return
 	}
@@ -196,21 +210,21 @@ func (l slackLookups) usergroups(ids []string) {
 	err := l.call(func(ctx context.Context) (err error) { groups, err = l.sl.Usergroups(ctx); return err })
 	switch code := slack.ErrorCode(err); {
 	case code == "plan_upgrade_required" || code == "paid_teams_only":
-		l.c.fail("ALLOWED_USERGROUPS: this workspace has no user groups (they need a paid Slack plan): list the people in ALLOWED_USERS instead")
+		l.c.fail("%s: this workspace has no user groups (they need a paid Slack plan): list the people in %s instead", name, people)
 		return
 	case err != nil:
-		l.lookupFailed("ALLOWED_USERGROUPS", strings.Join(ids, ","), err)
+		l.lookupFailed(name, strings.Join(ids, ","), err)
 		return
 	}
 	for _, id := range ids {
 		g, ok := groups[id]
 		switch {
 		case !ok:
-			l.c.fail("ALLOWED_USERGROUPS %s: no such user group in this workspace; %s", id, knownGroups(groups))
+			l.c.fail("%s %s: no such user group in this workspace; %s", name, id, knownGroups(groups))
 		case g.Disabled:
-			l.c.fail("ALLOWED_USERGROUPS %s = @%s is disabled: nobody is allowed through it; enable it again, or remove it", id, g.Handle)
+			l.c.fail("%s %s = @%s is disabled: nobody is allowed through it; enable it again, or remove it", name, id, g.Handle)
 		default:
-			l.c.pass("ALLOWED_USERGROUPS %s = @%s (%s)", id, g.Handle, plural(g.Members, "member", "members"))
+			l.c.pass("%s %s = @%s (%s)", name, id, g.Handle, plural(g.Members, "member", "members"))
 		}
 	}
 }

@@ -182,3 +182,19 @@ func TestCheckUsage(t *testing.T) {
 		t.Errorf("check now = %v, %q", r.err, r.stderr)
 	}
 }
+
+// With APPROVAL_ABOVE, check names the approvers as it names the
+// allow-list, and says which are not there.
+func TestCheckNamesTheApprovers(t *testing.T) {
+	_, _, env := checkedWorkspace(t)
+	env["APPROVAL_ABOVE"] = "5"
+	env["APPROVERS"] = allowedUser + "," + sreGroup + ",U0GONE"
+	r := runWith(t, env, "", "check")
+	assertContains(t, "check", r.stdout,
+		"✔ APPROVERS "+allowedUser+" = @ana (Ana Lopez)",
+		"✔ APPROVERS "+sreGroup+" = @sre (12 members)",
+		"✘ APPROVERS U0GONE: no such user in this workspace")
+	if exitCode(r.err) != 1 {
+		t.Errorf("check = %v, want exit 1", r.err)
+	}
+}
