@@ -71,7 +71,7 @@ func TestAlertRulesWatchRealMetrics(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"SessionbotIPRoyalTokenInvalid", "SessionbotJournalUnreadable", "SessionbotNotConnected", "SessionbotOutcomesUnknown"}
+	want := []string{"SessionbotIPRoyalTokenInvalid", "SessionbotJournalUnreadable", "SessionbotJournalWritesDropped", "SessionbotNotConnected", "SessionbotOutcomesUnknown"}
 	if !slices.Equal(names, want) {
 		t.Errorf("alerts = %v, want %v", names, want)
 	}
