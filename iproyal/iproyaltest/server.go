@@ -190,14 +190,6 @@ func (s *Server) SetSubusers(subs ...Subuser) {
 	s.account.SubusersCount = len(subs)
 }
 
-// SetPerPage sets the page size of the sub-user listing when the request
-// names none (default 20).
-func (s *Server) SetPerPage(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.perPage = n
-}
-
 // SetMaxPerPage caps the page size a request may ask for (default 100, the
 // cap the client assumes; IPRoyal publishes none). A larger per_page gets
 // pages of the cap, as Laravel's paginators answer.
