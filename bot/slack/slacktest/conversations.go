@@ -103,50 +103,14 @@ func (s *Server) history(w http.ResponseWriter, params url.Values) {
 		fail("channel_not_found")
 		return
 	}
-	limit := 100
-	if l := params.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 0 {
-			fail("invalid_limit")
-			return
-		}
-		if n > 0 {
-			limit = min(n, maxHistoryLimit)
-		}
+	sp, code := readSpan(params, 100, maxHistoryLimit)
+	if code != "" {
+		fail(code)
+		return
 	}
-	inclusive := truthy(params.Get("inclusive"))
-	withMetadata := truthy(params.Get("include_all_metadata"))
-	// The page starts below `below` and ends above `above`.
-	below, above := int64(math.MaxInt64), int64(-1)
-	if v := params.Get("latest"); v != "" {
-		us, ok := tsMicros(v)
-		if !ok {
-			fail("invalid_ts_latest")
-			return
-		}
-		below = us
-		if inclusive {
-			below++
-		}
-	}
-	if v := params.Get("oldest"); v != "" {
-		us, ok := tsMicros(v)
-		if !ok {
-			fail("invalid_ts_oldest")
-			return
-		}
-		above = us
-		if inclusive {
-			above--
-		}
-	}
-	if c := params.Get("cursor"); c != "" {
-		us, ok := readCursor(c)
-		if !ok {
-			fail("invalid_cursor")
-			return
-		}
-		below = min(below, us)
+	limit, withMetadata, below, above := sp.limit, sp.withMetadata, sp.below, sp.above
+	if sp.cursored {
+		below = min(below, sp.cursor) // newest first: the next page is older
 	}
 
 	s.mu.Lock()
@@ -179,6 +143,62 @@ func (s *Server) history(w http.ResponseWriter, params url.Values) {
 		resp["response_metadata"] = map[string]any{"next_cursor": cursor(last)}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// span is what a page of conversations.history or conversations.replies
+// asks for: at most limit messages strictly between above and below
+// (oldest and latest, made exclusive), metadata or not, and where the
+// cursor, if any, left off.
+type span struct {
+	limit        int
+	above, below int64
+	withMetadata bool
+	cursor       int64
+	cursored     bool
+}
+
+// readSpan reads a page's parameters as Slack does, with its default and
+// largest limit; code is Slack's error for a malformed one.
+func readSpan(params url.Values, def, most int) (sp span, code string) {
+	sp = span{limit: def, above: -1, below: math.MaxInt64, withMetadata: truthy(params.Get("include_all_metadata"))}
+	if l := params.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 0 {
+			return sp, "invalid_limit"
+		}
+		if n > 0 {
+			sp.limit = min(n, most)
+		}
+	}
+	inclusive := truthy(params.Get("inclusive"))
+	if v := params.Get("latest"); v != "" {
+		us, ok := tsMicros(v)
+		if !ok {
+			return sp, "invalid_ts_latest"
+		}
+		sp.below = us
+		if inclusive {
+			sp.below++
+		}
+	}
+	if v := params.Get("oldest"); v != "" {
+		us, ok := tsMicros(v)
+		if !ok {
+			return sp, "invalid_ts_oldest"
+		}
+		sp.above = us
+		if inclusive {
+			sp.above--
+		}
+	}
+	if c := params.Get("cursor"); c != "" {
+		us, ok := readCursor(c)
+		if !ok {
+			return sp, "invalid_cursor"
+		}
+		sp.cursor, sp.cursored = us, true
+	}
+	return sp, ""
 }
 
 // historyMessage is m as conversations.history shows it.
@@ -259,45 +279,21 @@ func (s *Server) openConversation(w http.ResponseWriter, params url.Values) {
 func (s *Server) replies(w http.ResponseWriter, params url.Values) {
 	fail := func(code string) { writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": code}) }
 	channel, ts := params.Get("channel"), params.Get("ts")
-	limit := 1000
-	if n, err := strconv.Atoi(params.Get("limit")); err == nil && n > 0 {
-		limit = min(n, 1000)
-	}
-	inclusive := truthy(params.Get("inclusive"))
-	bound := func(key string, def int64) (int64, bool) {
-		v := params.Get(key)
-		if v == "" {
-			return def, true
-		}
-		return tsMicros(v)
-	}
-	oldest, ok1 := bound("oldest", -1)
-	latest, ok2 := bound("latest", math.MaxInt64)
-	after := int64(-1)
-	if c := params.Get("cursor"); c != "" {
-		us, ok := readCursor(c)
-		if !ok {
-			fail("invalid_cursor")
-			return
-		}
-		after = us
-	}
-	if !ok1 || !ok2 {
-		fail("invalid_ts")
+	sp, code := readSpan(params, 1000, 1000)
+	if code != "" {
+		fail(code)
 		return
 	}
-	withMetadata := truthy(params.Get("include_all_metadata"))
+	limit, withMetadata, after := sp.limit, sp.withMetadata, int64(-1)
+	if sp.cursored {
+		after = sp.cursor // oldest first: the next page is newer
+	}
+	within := func(us int64) bool { return us > sp.above && us < sp.below }
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.rec.current[channel+"/"+ts]; !ok {
 		fail("thread_not_found")
 		return
-	}
-	within := func(us int64) bool {
-		if inclusive {
-			return us >= oldest && us <= latest
-		}
-		return us > oldest && us < latest
 	}
 	page := []map[string]any{}
 	more := false
