@@ -272,16 +272,21 @@ func TestLostPostsAreAdoptedNotDoubled(t *testing.T) {
 }
 
 // A burst of resets while Slack answers every post and update with 429 and
-// Retry-After for a while: every request gets exactly one entry in the
+// Retry-After: 3 for 10 s: every request gets exactly one entry in the
 // audit channel, in its final state, whatever its outcome.
 func TestAThrottledBurstLeavesOneEntryPerRequest(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, func(env map[string]string) { withAudit(env); env["RATE_LIMIT_PER_MINUTE"] = "0" })
-	h.slack.Fail("chat.postMessage", slacktest.Failure{RetryAfter: 1, For: 4 * time.Second})
-	h.slack.Fail("chat.update", slacktest.Failure{RetryAfter: 1, For: 4 * time.Second})
-	const burst = 10 // one user's share of the requests in flight
+	users := []string{allowedUser, "U0SECOND", "U0THIRD"}
+	h := startBot(t, func(env map[string]string) {
+		withAudit(env)
+		env["RATE_LIMIT_PER_MINUTE"] = "0"
+		env["ALLOWED_USERS"] = strings.Join(users, ",")
+	})
+	h.slack.Fail("chat.postMessage", slacktest.Failure{RetryAfter: 3, For: 10 * time.Second})
+	h.slack.Fail("chat.update", slacktest.Failure{RetryAfter: 3, For: 10 * time.Second})
+	const burst = 30 // each user's share of the requests in flight is 10
 	for i := range burst {
-		if _, err := h.slack.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i)}); err != nil {
+		if _, err := h.slack.SendSlashCommand(slacktest.SlashCommand{UserID: users[i%len(users)], ChannelID: channel, Text: fmt.Sprintf("01H7YCG0R9GYY1YCPS2S4Q%04d", i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -290,8 +295,10 @@ func TestAThrottledBurstLeavesOneEntryPerRequest(t *testing.T) {
 			t.Log(h.logs)
 		}
 	}()
-	eventually(t, "every request ends", func() bool { return strings.Count(h.logs.String(), `"msg":"command"`) == burst })
-	if err := h.slack.WaitFor(30*time.Second, func(s *slacktest.State) bool {
+	if err := h.slack.WaitFor(40*time.Second, func(*slacktest.State) bool { return strings.Count(h.logs.String(), `"msg":"command"`) == burst }); err != nil {
+		t.Fatalf("%d of %d requests ended", strings.Count(h.logs.String(), `"msg":"command"`), burst)
+	}
+	if err := h.slack.WaitFor(40*time.Second, func(s *slacktest.State) bool {
 		final := 0
 		for _, m := range s.Messages() {
 			cur, _ := s.Current(m.Channel, m.TS)
