@@ -196,7 +196,29 @@ func grantLine(g *policy.Grant) string {
 	if g.MaxTargets > 0 {
 		line += fmt.Sprintf(sayGrantMax, g.MaxTargets)
 	}
+	if a := g.Approval; a != nil {
+		line += fmt.Sprintf(sayGrantApproval, approvalWhenText(a), approversText([][]string{a.Approvers()}))
+	}
 	return line
+}
+
+// approvalWhenText says which requests an approval block holds back.
+func approvalWhenText(a *policy.Approval) string {
+	var when []string
+	if a.Above == 0 {
+		return sayGrantWhenAlways
+	}
+	if a.Above > 0 {
+		when = append(when, fmt.Sprintf(sayGrantWhenAbove, a.Above))
+	}
+	if len(a.Subusers) > 0 {
+		subs := make([]string, len(a.Subusers))
+		for i, s := range a.Subusers {
+			subs[i] = "`" + escape(s) + "`"
+		}
+		when = append(when, fmt.Sprintf(sayGrantWhenFor, strings.Join(subs, ", ")))
+	}
+	return strings.Join(when, sayGrantWhenOr)
 }
 
 // scopeFilter keeps the sub-users user may reset somewhere: what find, the

@@ -74,10 +74,13 @@ func (b *Bot) command(r *request) {
 // HelpMessage explains every form of the command to whoever asked, with
 // examples written as they write it (prefix: the slash command, or a
 // mention). In Slack (inSlack), it also names the other ways in.
-func HelpMessage(prefix, command string, inSlack bool, maxTargets, confirmAbove int) Message {
+func HelpMessage(prefix, command string, inSlack bool, maxTargets, confirmAbove int, approval bool) Message {
 	confirm, ways, where := "", "", sayHelpInChannel
 	if confirmAbove > 0 {
 		confirm = fmt.Sprintf(sayHelpConfirm, confirmAbove)
+	}
+	if approval {
+		confirm += fmt.Sprintf(sayHelpApproval, prefix)
 	}
 	if prefix != command {
 		where = sayHelpInThread

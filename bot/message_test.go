@@ -47,8 +47,9 @@ func TestGoldenMessages(t *testing.T) {
 	}
 	longError := &iproyal.APIError{StatusCode: 503, Message: strings.Repeat("déjà vu <b>&amp; ", 40)}
 	tests := map[string]Message{
-		"help":                  HelpMessage("/reset-sessions", "/reset-sessions", true, 100, 10),
-		"help_mention":          HelpMessage("@sessionbot reset", "/reset-sessions", true, 100, 0),
+		"help":                  HelpMessage("/reset-sessions", "/reset-sessions", true, 100, 10, false),
+		"help_mention":          HelpMessage("@sessionbot reset", "/reset-sessions", true, 100, 0, false),
+		"help_approval":         HelpMessage("/reset-sessions", "/reset-sessions", true, 100, 10, true),
 		"denied_user":           deniedMessage(DeniedUser, allowed),
 		"denied_channel":        deniedMessage(DeniedChannel, allowed),
 		"denied_group_lookup":   deniedMessage(DeniedGroupLookup, allowed),

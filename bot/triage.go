@@ -60,7 +60,8 @@ func (b *Bot) admit(r *request) bool {
 // help is the help for whoever asked, in the way they asked; in Slack it
 // names every way in.
 func (b *Bot) help(r *request) Message {
-	return HelpMessage(r.prefix(b.cfg.Command), b.cfg.Command, r.Via != ViaShell, b.cfg.MaxTargets, b.cfg.ConfirmAbove)
+	approval := b.auth != nil && b.auth.Policy().HasApprovals()
+	return HelpMessage(r.prefix(b.cfg.Command), b.cfg.Command, r.Via != ViaShell, b.cfg.MaxTargets, b.cfg.ConfirmAbove, approval)
 }
 
 // authorize decides whether the requester may reset here, unless that is

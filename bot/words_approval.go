@@ -18,6 +18,12 @@ const (
 	sayApproverAnd      = ", and also "
 	sayApproverGroup    = "a member of <!subteam^%s>"
 	sayDryRunApproval   = "\nIt would wait for approval by %s (%s)."
+	sayHelpApproval     = "\n• some requests wait for a second person to approve them before anything is reset: `%s can` says which"
+	sayGrantApproval    = "; a request %s waits for approval by %s"
+	sayGrantWhenAlways  = "of any size"
+	sayGrantWhenAbove   = "of more than %d"
+	sayGrantWhenFor     = "for %s"
+	sayGrantWhenOr      = " or "
 )
 
 // Buttons and clicks.

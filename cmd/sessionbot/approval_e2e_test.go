@@ -297,6 +297,10 @@ func TestASensitiveSubuserNeedsApproval(t *testing.T) {
 	assertContains(t, "the dry run", r.Text, "It would wait for approval by a member of <!subteam^"+approverGroup+"> (`scraper-eu` under *ops* needs it)")
 	w := h.ask(allowedUser, hashA+" scraper-eu")
 	assertContains(t, "why", w.announcement.Content(), "`scraper-eu` under *ops* needs it", "(10 minutes)")
+	r = h.private(h.command(allowedUser, "can"))
+	assertContains(t, "can", r.Text, "a request of more than 10 or for `scraper-eu` waits for approval by a member of <!subteam^"+approverGroup+">")
+	r = h.private(h.command(allowedUser, "help"))
+	assertContains(t, "help", r.Text, "some requests wait for a second person to approve them")
 }
 
 // Two approvers clicking within 50 ms, one of them twice: one reset, and
