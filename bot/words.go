@@ -483,9 +483,11 @@ const (
 // What a policy lets someone reset, and what it refused.
 const (
 	sayDeniedTargets      = ":no_entry: Nothing was reset: your grants do not cover every target here."
+	sayDeniedTooMany      = ":no_entry: Nothing was reset."
 	sayDeniedTheseHere    = "\nYou may not reset %s here:\n%s"
 	sayTargetOne          = "this target"
-	sayTargetMany         = "these targets"
+	sayTargetMany         = "these %d targets"
+	sayTargetTyped        = "• `%s`"
 	sayDeniedOthersFine   = "\nThe others you may: run the command without these."
 	sayDeniedUnknownNames = "\nIPRoyal could not say which sub-user a hash is, and your grants go by username, so it was refused: try again in a minute."
 	sayDeniedOver         = "\nYour grant *%s* allows at most %d targets at once: split them over several commands."
