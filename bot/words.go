@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -219,27 +218,8 @@ const (
 // tableColumns head find's table of sub-users.
 var tableColumns = [4]string{"USERNAME", "HASH", "USED GB", "AVAILABLE GB"}
 
-// Numbers, durations and counts, written one way everywhere.
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func residentialUsers(n int) string { return plural(n, sayOneResidential, sayManyResidential) }
-
-// gb is how every traffic figure is written: two decimals.
-func gb(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-
-// formatDuration is how long a reset took, as every message says it.
-func formatDuration(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf(sayDurationMillis, d.Milliseconds())
-	}
-	return fmt.Sprintf(sayDurationSeconds, d.Seconds())
-}
+// Numbers, durations and counts are written one way everywhere: the
+// functions that put them in words are in say.go, and humanDuration here.
 
 // humanDuration writes a duration in words, to the second: "2 minutes",
 // "1 minute 30 seconds".
@@ -259,22 +239,6 @@ func humanDuration(d time.Duration) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func requestContext(id string) string { return fmt.Sprintf(sayRequestFooter, id) }
-
-// problem is the shape of every failure a person is told of: what
-// happened, and what to do, with the request's ID when there is one.
-func problem(emoji, what, todo, id string) Message {
-	text := ":" + emoji + ": " + what
-	if todo != "" {
-		text += sayWhatToDo + todo
-	}
-	footer := ""
-	if id != "" {
-		footer = requestContext(id)
-	}
-	return message(text, footer)
 }
 
 // Operation is what sessionbot was doing when something failed: it decides
@@ -469,7 +433,9 @@ const (
 // Invisible characters.
 const sayInvisible = "has an invisible character, [U+%04X], at position %d: it is not a hash or a username as it looks. Type it again, or paste it without it"
 
-// Per-team access: a policy file's refusals and answers.
+// Per-team access: refusals, what a policy lets someone reset, the audit
+// channel's and the home tab's words, a reload, policy check and policy
+// can, and when an approval is needed.
 const (
 	sayWhyNoGrant         = "no grant of the policy lets them reset"
 	sayWhyGrantChannel    = "their grants do not allow it in that channel"
@@ -478,10 +444,6 @@ const (
 	sayDeniedGrantChannel = ":no_entry: Your grants do not let you reset sessions from this channel. Nothing was reset. The command `can` shows where they do."
 	sayAskOperator        = "*What to do:* ask whoever runs sessionbot."
 	sayAskContact         = "*What to do:* %s."
-)
-
-// What a policy lets someone reset, and what it refused.
-const (
 	sayDeniedTargets      = ":no_entry: Nothing was reset: your grants do not cover every target here."
 	sayDeniedTooMany      = ":no_entry: Nothing was reset."
 	sayDeniedTheseHere    = "\nYou may not reset %s here:\n%s"
@@ -499,39 +461,22 @@ const (
 	sayGrantLine          = "• *%s*: %s"
 	sayGrantIn            = ", in %s"
 	sayGrantMax           = ", at most %d at once"
-)
-
-const sayAuditGrants = " · grants: %s"
-
-const sayHomeGrants = ":white_check_mark: *You may reset the sticky sessions of IPRoyal residential users*, under your grants:\n%s"
-
-// A policy file reloaded.
-const (
-	sayPolicyChanged = ":scroll: Policy changed: %s, sha256 `%s…`. It applies to every request from now on."
-	sayPolicyRefused = ":warning: The policy file changed (sha256 `%s…`), but it is not valid, so the policy in force (sha256 `%s…`) stays: %s"
-	sayGrantOne      = "grant"
-	sayGrantMany     = "grants"
-)
-
-// sessionbot policy check and policy can.
-const (
-	sayPolicyValid     = "%s is valid: %s, sha256 %s…\n"
-	sayPolicySummary   = "  %s (line %d): %s for %s%s%s\n"
-	sayPolicyEveryone  = "every sub-user"
-	sayPolicyUsersOf   = "%s"
-	sayPolicyAnywhere  = ", any channel"
-	sayPolicyOnlyIn    = ", only in %s"
-	sayPolicyMaxAt     = ", at most %d at once"
-	sayPolicyApproval  = ", approval by %s (%s)"
-	sayPolicyAllow     = "allow %s (grant %s)\n"
-	sayPolicyAllowWait = "allow %s (grant %s, needs approval by %s)\n"
-	sayPolicyDeny      = "deny %s (no grant for %s covers it here)\n"
-	sayPolicyDenyOver  = "deny %s (grant %s allows at most %d at once)\n"
-)
-
-// When an approval is needed.
-const (
-	sayApprovalAlways = "every request"
-	sayApprovalAbove  = "more than %d targets"
-	sayApprovalFor    = "any of %s"
+	sayAuditGrants        = " · grants: %s"
+	sayHomeGrants         = ":white_check_mark: *You may reset the sticky sessions of IPRoyal residential users*, under your grants:\n%s"
+	sayPolicyChanged      = ":scroll: Policy changed: %s, sha256 `%s…`. It applies to every request from now on."
+	sayPolicyRefused      = ":warning: The policy file changed (sha256 `%s…`), but it is not valid, so the policy in force (sha256 `%s…`) stays: %s"
+	sayGrantOne           = "grant"
+	sayGrantMany          = "grants"
+	sayPolicyValid        = "%s is valid: %s, sha256 %s…\n"
+	sayPolicySummary      = "  %s (line %d): %s for %s%s%s\n"
+	sayPolicyAnywhere     = ", any channel"
+	sayPolicyOnlyIn       = ", only in %s"
+	sayPolicyApproval     = ", approval by %s (%s)"
+	sayPolicyAllow        = "allow %s (grant %s)\n"
+	sayPolicyAllowWait    = "allow %s (grant %s, needs approval by %s)\n"
+	sayPolicyDeny         = "deny %s (no grant for %s covers it here)\n"
+	sayPolicyDenyOver     = "deny %s (grant %s allows at most %d at once)\n"
+	sayApprovalAlways     = "every request"
+	sayApprovalAbove      = "more than %d targets"
+	sayApprovalFor        = "any of %s"
 )
