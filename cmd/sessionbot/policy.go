@@ -145,11 +145,16 @@ type policyWatch struct {
 	valid   prometheus.Gauge
 	reloads *prometheus.CounterVec
 	last    string         // the sha256 of the content last looked at
-	hup     chan os.Signal // SIGHUP, caught from before the bot is ready
+	hup     chan os.Signal // SIGHUP, caught from start-up
 }
 
-func newPolicyWatch(path string, b *bot.Bot, current *policy.Policy, log *slog.Logger, reg prometheus.Registerer) *policyWatch {
-	w := &policyWatch{path: path, b: b, log: log, last: current.SHA256,
+// newPolicyWatch exports the policy's metrics and catches SIGHUP from
+// start-up, long before the bot exists (it may wait minutes for Slack):
+// the series are there for alerts at once, and a SIGHUP meanwhile is kept
+// for run, never fatal, as an unhandled SIGHUP is to a Go program. stop
+// lets SIGHUP go.
+func newPolicyWatch(path string, log *slog.Logger, reg prometheus.Registerer) *policyWatch {
+	w := &policyWatch{path: path, log: log,
 		valid: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sessionbot_policy_valid",
 			Help: "1 while the policy file's last version is valid and in force, 0 while an invalid one waits to be fixed.",
@@ -163,16 +168,18 @@ func newPolicyWatch(path string, b *bot.Bot, current *policy.Policy, log *slog.L
 	w.reloads.WithLabelValues("ok")
 	w.reloads.WithLabelValues("invalid")
 	reg.MustRegister(w.valid, w.reloads)
-	// Caught now, not when run starts: a SIGHUP sent once the bot is ready
-	// must never end it, as an unhandled SIGHUP ends a Go program.
 	w.hup = make(chan os.Signal, 1)
 	signal.Notify(w.hup, syscall.SIGHUP)
 	return w
 }
 
-// run looks at the file every policyPoll, and on SIGHUP, until ctx ends.
-func (w *policyWatch) run(ctx context.Context) {
-	defer signal.Stop(w.hup)
+func (w *policyWatch) stop() { signal.Stop(w.hup) }
+
+// run keeps b's policy the file's, from current, the policy b started
+// with: it looks at the file every policyPoll, and on SIGHUP, until ctx
+// ends.
+func (w *policyWatch) run(ctx context.Context, b *bot.Bot, current *policy.Policy) {
+	w.b, w.last = b, current.SHA256
 	t := time.NewTicker(policyPoll)
 	defer t.Stop()
 	for {

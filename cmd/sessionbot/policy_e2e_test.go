@@ -518,23 +518,40 @@ func TestPolicyReloadValidInvalidValid(t *testing.T) {
 	h.refusal(usUser, channel, "qa-3")
 }
 
-// SIGHUP reads the file at once, in the real process.
+// SIGHUP reads the file at once, in the real process; from start-up, when
+// the bot may wait minutes for Slack, a SIGHUP is kept for later, never
+// fatal, and the policy's metrics are there already.
 func TestPolicySIGHUP(t *testing.T) {
 	t.Parallel()
 	sl, ipr := doubles(t)
 	teams := readPolicy(t, "teams.yaml")
 	pd := newPolicyDir(t, teams)
-	env := baseEnv(sl, ipr, freeAddr(t))
+	slackGate, slackURL := newGate(t, sl.URL)
+	addr := freeAddr(t)
+	env := baseEnv(sl, ipr, addr)
 	policyEnv(pd.path())(env)
+	env["SLACK_API_URL"] = slackURL
 	cmd, logs := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the bot never connected:\n%s", logs)
-	}
+	eventually(t, "the bot waits for Slack", func() bool { return strings.Contains(logs.String(), "could not check SLACK_BOT_TOKEN") })
+	assertContains(t, "/metrics while waiting for Slack", get(t, addr, "/metrics"),
+		"sessionbot_policy_valid 1", `sessionbot_policy_reloads_total{result="ok"} 0`, `sessionbot_policy_reloads_total{result="invalid"} 0`)
 	pd.write(strings.Replace(teams, "name: sre", "name: sre-oncall", 1))
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "SIGHUP is logged", func() bool { return strings.Contains(logs.String(), "SIGHUP: reading the policy file again") })
+	slackGate.open.Store(true)
+	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
+		t.Fatalf("the bot did not connect after a SIGHUP during start-up:\n%s", logs)
+	}
+	// The bot starts on the version written meanwhile; the SIGHUP kept
+	// from start-up finds nothing newer.
+	eventually(t, "the kept SIGHUP is logged", func() bool { return strings.Contains(logs.String(), "SIGHUP: reading the policy file again") })
+
+	// Once running, at once.
+	pd.write(teams)
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return len(auditWith(s, "Policy changed: 4 grants")) == 1 }); err != nil {
 		t.Fatalf("no policy change announced:\n%s", logs)
 	}
@@ -542,8 +559,8 @@ func TestPolicySIGHUP(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the second SIGHUP is logged", func() bool {
-		return strings.Count(logs.String(), "SIGHUP: reading the policy file again") == 2
+	eventually(t, "the last SIGHUP is logged", func() bool {
+		return strings.Count(logs.String(), "SIGHUP: reading the policy file again") == 3
 	})
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
