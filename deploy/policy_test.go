@@ -219,3 +219,35 @@ func TestExamplePolicyChecks(t *testing.T) {
 		}
 	}
 }
+
+// deploy/policy-test.sh, the README's example of testing a policy in CI,
+// passes on the example policy, fails when a line expects otherwise, and
+// is the script README.md shows.
+func TestPolicyScriptForCI(t *testing.T) {
+	script, err := os.ReadFile("policy-test.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, script) {
+		t.Error("README.md does not show deploy/policy-test.sh as it is")
+	}
+	run := func(script []byte) (string, error) {
+		t.Helper()
+		cmd := exec.Command("sh", "-c", string(script))
+		cmd.Dir = ".."
+		cmd.Env = []string{"PATH=" + filepath.Dir(binary) + ":" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run(script); err != nil {
+		t.Fatalf("sh deploy/policy-test.sh: %v\n%s", err, out)
+	}
+	wrong := bytes.Replace(script, []byte("expect 1 --user U0123ABCD --channel C0789IJKL qa-1"), []byte("expect 0 --user U0123ABCD --channel C0789IJKL qa-1"), 1)
+	if out, err := run(wrong); err == nil || !strings.Contains(out, "policy can --user U0123ABCD --channel C0789IJKL qa-1: exit 1, want 0") {
+		t.Errorf("a line expecting the wrong exit code passed: %v\n%s", err, out)
+	}
+}
