@@ -60,7 +60,7 @@ func (b *Bot) decide(r *request) bool {
 	var refused []Target
 	for i, g := range d.Grant {
 		if g < 0 || unknown[i] {
-			refused = append(refused, r.res.Targets[i]) // as typed: a hash without the username learnt for it
+			refused = append(refused, r.res.Targets[i])
 		}
 	}
 	if r.res.Err == nil {
@@ -88,19 +88,31 @@ func (b *Bot) username(ctx context.Context, hash string) (string, error) {
 }
 
 // targetsDeniedMessage refuses the targets no grant of the requester's
-// covers here, as the requester typed them: some did (partly), or a grant
-// would have too many (over). unknown marks those whose username IPRoyal
-// could not say.
+// covers here, as the requester typed them (a username without its hash, a
+// hash without the username learnt for it: neither says more of another
+// team's sub-user than was typed): some did (partly), or a grant would
+// have too many (over). unknown marks those whose username IPRoyal could
+// not say.
 func targetsDeniedMessage(refused []Target, unknown map[int]bool, partly bool, over []string, p *policy.Policy) Message {
 	var b strings.Builder
-	b.WriteString(sayDeniedTargets)
-	if len(refused) > 0 {
+	if len(refused) == 0 {
+		b.WriteString(sayDeniedTooMany)
+	} else {
+		b.WriteString(sayDeniedTargets)
 		lines := make([]string, len(refused))
 		for i, t := range refused {
-			lines[i] = targetLine(t)
+			typed := t.Username
+			if typed == "" {
+				typed = t.Hash
+			}
+			lines[i] = fmt.Sprintf(sayTargetTyped, typed)
 		}
 		shown, more := fitLines(lines, listBudget)
-		fmt.Fprintf(&b, sayDeniedTheseHere, plural(len(refused), sayTargetOne, sayTargetMany), shown)
+		these := sayTargetOne
+		if len(refused) > 1 {
+			these = fmt.Sprintf(sayTargetMany, len(refused))
+		}
+		fmt.Fprintf(&b, sayDeniedTheseHere, these, shown)
 		if more > 0 {
 			fmt.Fprintf(&b, sayMoreCounted, more)
 		}
@@ -235,6 +247,39 @@ func (b *Bot) scopeFilter(ctx context.Context, user string, subs []iproyal.Subus
 		}
 	}
 	return out
+}
+
+// scopedFinder is the finder a request's usernames are resolved with:
+// under a policy file, the suggestions for a username IPRoyal does not know
+// name only sub-users the requester may reset somewhere, never another
+// team's.
+func (b *Bot) scopedFinder(r *request) SubuserFinder {
+	if b.finder == nil || b.auth == nil || r.Via == ViaCLI || b.auth.Policy().FromEnvironment() {
+		return b.finder
+	}
+	return scopedFinder{b.finder, func() policy.Scope { return b.auth.Scope(r.check, r.User, "") }}
+}
+
+type scopedFinder struct {
+	SubuserFinder
+	scope func() policy.Scope
+}
+
+func (f scopedFinder) FindSubusers(ctx context.Context, usernames []string) (iproyal.Lookup, error) {
+	l, err := f.SubuserFinder.FindSubusers(ctx, usernames)
+	if err != nil || len(l.Suggestions) == 0 {
+		return l, err
+	}
+	scope, mine := f.scope(), make(map[string][]string, len(l.Suggestions))
+	for u, names := range l.Suggestions {
+		for _, n := range names {
+			if scope.Covers(policy.Target{Username: n}) {
+				mine[u] = append(mine[u], n)
+			}
+		}
+	}
+	l.Suggestions = mine
+	return l, nil
 }
 
 // SetPolicy puts p in force for every request from now on, atomically, and

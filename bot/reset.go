@@ -78,7 +78,7 @@ func (b *Bot) resolveTargets(r *request) bool {
 	}
 	var finder SubuserFinder
 	if !b.cfg.DryRun {
-		finder = b.finder
+		finder = b.scopedFinder(r) // under a policy, suggests only the requester's
 	}
 	targets, bad, err := resolve(r.check, finder, words)
 	if err != nil {

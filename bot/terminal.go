@@ -194,14 +194,14 @@ func PolicySummary(file string, p *policy.Policy) string {
 	for _, g := range p.Grants {
 		subs := strings.Join(g.Subusers, " ")
 		if slices.Contains(g.Subusers, "*") {
-			subs = sayPolicyEveryone
+			subs = sayEverySubuser
 		}
 		where := sayPolicyAnywhere
 		if len(g.Channels) > 0 {
 			where = fmt.Sprintf(sayPolicyOnlyIn, strings.Join(g.Channels, " "))
 		}
 		if g.MaxTargets > 0 {
-			where += fmt.Sprintf(sayPolicyMaxAt, g.MaxTargets)
+			where += fmt.Sprintf(sayGrantMax, g.MaxTargets)
 		}
 		approval := ""
 		if a := g.Approval; a != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -221,27 +220,8 @@ const (
 // tableColumns head find's table of sub-users.
 var tableColumns = [4]string{"USERNAME", "HASH", "USED GB", "AVAILABLE GB"}
 
-// Numbers, durations and counts, written one way everywhere.
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
-func residentialUsers(n int) string { return plural(n, sayOneResidential, sayManyResidential) }
-
-// gb is how every traffic figure is written: two decimals.
-func gb(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
-
-// formatDuration is how long a reset took, as every message says it.
-func formatDuration(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf(sayDurationMillis, d.Milliseconds())
-	}
-	return fmt.Sprintf(sayDurationSeconds, d.Seconds())
-}
+// Numbers, durations and counts are written one way everywhere: the
+// functions that put them in words are in say.go, and humanDuration here.
 
 // humanDuration writes a duration in words, to the second: "2 minutes",
 // "1 minute 30 seconds".
@@ -261,22 +241,6 @@ func humanDuration(d time.Duration) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-func requestContext(id string) string { return fmt.Sprintf(sayRequestFooter, id) }
-
-// problem is the shape of every failure a person is told of: what
-// happened, and what to do, with the request's ID when there is one.
-func problem(emoji, what, todo, id string) Message {
-	text := ":" + emoji + ": " + what
-	if todo != "" {
-		text += sayWhatToDo + todo
-	}
-	footer := ""
-	if id != "" {
-		footer = requestContext(id)
-	}
-	return message(text, footer)
 }
 
 // Operation is what sessionbot was doing when something failed: it decides

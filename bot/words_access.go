@@ -1,10 +1,11 @@
 package bot
 
-// Per-team access's words (a policy file, policy check and policy can):
-// part of the one place for words (words.go), in a file of their own for
-// length.
+// Per-team access's words: part of the one place for words (words.go), in
+// a file of their own for length.
 
-// Per-team access: a policy file's refusals and answers.
+// Per-team access: refusals, what a policy lets someone reset, the audit
+// channel's and the home tab's words, a reload, policy check and policy
+// can, and when an approval is needed.
 const (
 	sayWhyNoGrant         = "no grant of the policy lets them reset"
 	sayWhyGrantChannel    = "their grants do not allow it in that channel"
@@ -13,14 +14,12 @@ const (
 	sayDeniedGrantChannel = ":no_entry: Your grants do not let you reset sessions from this channel. Nothing was reset. The command `can` shows where they do."
 	sayAskOperator        = "*What to do:* ask whoever runs sessionbot."
 	sayAskContact         = "*What to do:* %s."
-)
-
-// What a policy lets someone reset, and what it refused.
-const (
 	sayDeniedTargets      = ":no_entry: Nothing was reset: your grants do not cover every target here."
+	sayDeniedTooMany      = ":no_entry: Nothing was reset."
 	sayDeniedTheseHere    = "\nYou may not reset %s here:\n%s"
 	sayTargetOne          = "this target"
-	sayTargetMany         = "these targets"
+	sayTargetMany         = "these %d targets"
+	sayTargetTyped        = "• `%s`"
 	sayDeniedOthersFine   = "\nThe others you may: run the command without these."
 	sayDeniedUnknownNames = "\nIPRoyal could not say which sub-user a hash is, and your grants go by username, so it was refused: try again in a minute."
 	sayDeniedOver         = "\nYour grant *%s* allows at most %d targets at once: split them over several commands."
@@ -32,39 +31,22 @@ const (
 	sayGrantLine          = "• *%s*: %s"
 	sayGrantIn            = ", in %s"
 	sayGrantMax           = ", at most %d at once"
-)
-
-const sayAuditGrants = " · grants: %s"
-
-const sayHomeGrants = ":white_check_mark: *You may reset the sticky sessions of IPRoyal residential users*, under your grants:\n%s"
-
-// A policy file reloaded.
-const (
-	sayPolicyChanged = ":scroll: Policy changed: %s, sha256 `%s…`. It applies to every request from now on."
-	sayPolicyRefused = ":warning: The policy file changed (sha256 `%s…`), but it is not valid, so the policy in force (sha256 `%s…`) stays: %s"
-	sayGrantOne      = "grant"
-	sayGrantMany     = "grants"
-)
-
-// sessionbot policy check and policy can.
-const (
-	sayPolicyValid     = "%s is valid: %s, sha256 %s…\n"
-	sayPolicySummary   = "  %s (line %d): %s for %s%s%s\n"
-	sayPolicyEveryone  = "every sub-user"
-	sayPolicyUsersOf   = "%s"
-	sayPolicyAnywhere  = ", any channel"
-	sayPolicyOnlyIn    = ", only in %s"
-	sayPolicyMaxAt     = ", at most %d at once"
-	sayPolicyApproval  = ", approval by %s (%s)"
-	sayPolicyAllow     = "allow %s (grant %s)\n"
-	sayPolicyAllowWait = "allow %s (grant %s, needs approval by %s)\n"
-	sayPolicyDeny      = "deny %s (no grant for %s covers it here)\n"
-	sayPolicyDenyOver  = "deny %s (grant %s allows at most %d at once)\n"
-)
-
-// When an approval is needed.
-const (
-	sayApprovalAlways = "every request"
-	sayApprovalAbove  = "more than %d targets"
-	sayApprovalFor    = "any of %s"
+	sayAuditGrants        = " · grants: %s"
+	sayHomeGrants         = ":white_check_mark: *You may reset the sticky sessions of IPRoyal residential users*, under your grants:\n%s"
+	sayPolicyChanged      = ":scroll: Policy changed: %s, sha256 `%s…`. It applies to every request from now on."
+	sayPolicyRefused      = ":warning: The policy file changed (sha256 `%s…`), but it is not valid, so the policy in force (sha256 `%s…`) stays: %s"
+	sayGrantOne           = "grant"
+	sayGrantMany          = "grants"
+	sayPolicyValid        = "%s is valid: %s, sha256 %s…\n"
+	sayPolicySummary      = "  %s (line %d): %s for %s%s%s\n"
+	sayPolicyAnywhere     = ", any channel"
+	sayPolicyOnlyIn       = ", only in %s"
+	sayPolicyApproval     = ", approval by %s (%s)"
+	sayPolicyAllow        = "allow %s (grant %s)\n"
+	sayPolicyAllowWait    = "allow %s (grant %s, needs approval by %s)\n"
+	sayPolicyDeny         = "deny %s (no grant for %s covers it here)\n"
+	sayPolicyDenyOver     = "deny %s (grant %s allows at most %d at once)\n"
+	sayApprovalAlways     = "every request"
+	sayApprovalAbove      = "more than %d targets"
+	sayApprovalFor        = "any of %s"
 )

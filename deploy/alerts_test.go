@@ -71,12 +71,13 @@ func TestAlertRulesWatchRealMetrics(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	want := []string{"SessionbotIPRoyalTokenInvalid", "SessionbotJournalUnreadable", "SessionbotJournalWritesDropped", "SessionbotNotConnected", "SessionbotOutcomesUnknown"}
+	want := []string{"SessionbotIPRoyalTokenInvalid", "SessionbotJournalUnreadable", "SessionbotJournalWritesDropped", "SessionbotNotConnected", "SessionbotOutcomesUnknown", "SessionbotPolicyInvalid"}
 	if !slices.Equal(names, want) {
 		t.Errorf("alerts = %v, want %v", names, want)
 	}
 
-	addr, _, _ := runningBot(t, map[string]string{"AUDIT_CHANNEL": "C0AUDIT"})
+	// As the Kubernetes base runs it: with the policy file it mounts.
+	addr, _, _ := runningBot(t, map[string]string{"AUDIT_CHANNEL": "C0AUDIT", "POLICY_FILE": mountedPolicy(t, render(t))})
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,7 +26,8 @@ import (
 // rendered holds the objects `kubectl apply -k deploy/kubernetes` applies.
 type rendered struct {
 	deployment appsv1.Deployment
-	configMap  corev1.ConfigMap
+	configMap  corev1.ConfigMap // config.env's
+	policyMap  corev1.ConfigMap // policy/policy.yaml's
 	service    corev1.Service
 	pdb        policyv1.PodDisruptionBudget
 	namespace  corev1.Namespace
@@ -66,7 +68,14 @@ func renderFS(t *testing.T, fs filesys.FileSystem, dir string) rendered {
 		case "Deployment":
 			target = &r.deployment
 		case "ConfigMap":
+			var cm metav1.PartialObjectMetadata
+			if err := yaml.Unmarshal(doc, &cm); err != nil {
+				t.Fatal(err)
+			}
 			target = &r.configMap
+			if strings.HasPrefix(cm.Name, "sessionbot-policy-") {
+				target = &r.policyMap
+			}
 		case "Service":
 			target = &r.service
 		case "PodDisruptionBudget":
@@ -83,10 +92,13 @@ func renderFS(t *testing.T, fs filesys.FileSystem, dir string) rendered {
 		}
 		seen[tm.Kind]++
 	}
-	for _, kind := range []string{"Deployment", "ConfigMap", "Service", "PodDisruptionBudget", "Namespace", "NetworkPolicy"} {
-		if seen[kind] != 1 {
-			t.Errorf("%d %s objects, want 1", seen[kind], kind)
+	for kind, want := range map[string]int{"Deployment": 1, "ConfigMap": 2, "Service": 1, "PodDisruptionBudget": 1, "Namespace": 1, "NetworkPolicy": 1} {
+		if seen[kind] != want {
+			t.Errorf("%d %s objects, want %d", seen[kind], kind, want)
 		}
+	}
+	if r.configMap.Name == "" || r.policyMap.Name == "" {
+		t.Errorf("ConfigMaps %q and %q: want config.env's and the policy's", r.configMap.Name, r.policyMap.Name)
 	}
 	return r
 }
@@ -210,11 +222,13 @@ func TestKubernetesWiringMatchesTheBinary(t *testing.T) {
 		}
 	}
 
-	// And the binary, run with this ConfigMap, serves the probed paths.
+	// And the binary, run with this ConfigMap and the policy the pod
+	// mounts, serves the probed paths.
 	env := map[string]string{}
 	for k, v := range r.configMap.Data {
 		env[k] = v
 	}
+	env["POLICY_FILE"] = mountedPolicy(t, r)
 	addr, _, _ := runningBot(t, env)
 	for _, path := range []string{c.ReadinessProbe.HTTPGet.Path, c.LivenessProbe.HTTPGet.Path, ann["prometheus.io/path"]} {
 		eventually(t, path+" answers 200", func() bool {
@@ -386,24 +400,9 @@ func TestConfigChangeRollsOut(t *testing.T) {
 	if !strings.HasPrefix(before.configMap.Name, "sessionbot-") {
 		t.Fatalf("ConfigMap name %q has no hash suffix: make it with configMapGenerator", before.configMap.Name)
 	}
-	fs := filesys.MakeFsInMemory()
-	entries, err := os.ReadDir("kubernetes")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile("kubernetes/" + e.Name())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "config.env" {
-			b = bytes.Replace(b, []byte("LOG_LEVEL=info"), []byte("LOG_LEVEL=debug"), 1)
-		}
-		if err := fs.WriteFile("/k/"+e.Name(), b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	after := renderFS(t, fs, "/k")
+	after := renderFS(t, kubernetesEdited(t, "config.env", func(b []byte) []byte {
+		return bytes.Replace(b, []byte("LOG_LEVEL=info"), []byte("LOG_LEVEL=debug"), 1)
+	}), "/k")
 	if after.configMap.Data["LOG_LEVEL"] != "debug" {
 		t.Fatal("the edited config.env was not rendered")
 	}
@@ -419,6 +418,35 @@ func TestConfigChangeRollsOut(t *testing.T) {
 		t.Errorf("ConfigMap %s -> %s, referred to as %s -> %s: a change must give a new name the pods refer to",
 			before.configMap.Name, after.configMap.Name, ref(before), ref(after))
 	}
+}
+
+// kubernetesEdited is deploy/kubernetes copied to /k in memory, with the
+// file at path (relative to it) changed by edit.
+func kubernetesEdited(t *testing.T, path string, edit func([]byte) []byte) filesys.FileSystem {
+	t.Helper()
+	fs := filesys.MakeFsInMemory()
+	edited := false
+	err := filepath.WalkDir("kubernetes", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel("kubernetes", p)
+		if filepath.ToSlash(rel) == path {
+			b, edited = edit(b), true
+		}
+		return fs.WriteFile("/k/"+filepath.ToSlash(rel), b)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !edited {
+		t.Fatalf("no deploy/kubernetes/%s to edit", path)
+	}
+	return fs
 }
 
 // On an empty cluster, kubectl apply -k creates the namespace before what

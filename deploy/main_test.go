@@ -217,6 +217,9 @@ func runningBot(t *testing.T, env map[string]string) (addr string, sl *slacktest
 			vars[k] = v
 		}
 	}
+	if vars["POLICY_FILE"] != "" {
+		delete(vars, "ALLOWED_USERS") // never both
+	}
 	vars["HTTP_ADDR"] = addr
 	cmd := exec.Command(binary)
 	for k, v := range vars {

@@ -199,14 +199,17 @@ func sortUnique(xs *[]int) {
 // Covers reports whether g covers t: its hash is listed, or its username
 // matches one of the globs (case-insensitive). A target whose username is
 // unknown is covered only by its hash, or by "*".
-func (g *Grant) Covers(t Target) bool {
-	if g.all || g.hashes[t.Hash] {
+func (g *Grant) Covers(t Target) bool { return g.covers(t.Hash, strings.ToLower(t.Username)) }
+
+// covers is Covers of a username already lower-cased: asked of many
+// grants, a name is lowered once.
+func (g *Grant) covers(hash, name string) bool {
+	if g.all || len(g.hashes) > 0 && g.hashes[hash] {
 		return true
 	}
-	if t.Username == "" {
+	if name == "" {
 		return false
 	}
-	name := strings.ToLower(t.Username)
 	for _, p := range g.prefixes {
 		if strings.HasPrefix(name, p) {
 			return true
@@ -264,8 +267,9 @@ func (p *Policy) Decide(req Requester, targets []Target) Decision {
 	count := map[int]int{}
 	for i, t := range targets {
 		d.Grant[i] = -1
+		name := strings.ToLower(t.Username)
 		for _, gi := range grants {
-			if p.Grants[gi].Covers(t) {
+			if p.Grants[gi].covers(t.Hash, name) {
 				d.Grant[i] = gi
 				count[gi]++
 				break
@@ -314,8 +318,9 @@ func (s Scope) Empty() bool { return len(s.grants) == 0 }
 
 // Covers reports whether a grant of the scope covers t.
 func (s Scope) Covers(t Target) bool {
+	name := strings.ToLower(t.Username)
 	for _, gi := range s.grants {
-		if s.p.Grants[gi].Covers(t) {
+		if s.p.Grants[gi].covers(t.Hash, name) {
 			return true
 		}
 	}

@@ -107,16 +107,6 @@ func (h *harness) waitShows(m slacktest.Message, wants ...string) {
 	}
 }
 
-// metric is the value of a sample of /metrics, "" when absent.
-func (h *harness) metric(sample string) string {
-	for _, line := range strings.Split(h.body("/metrics"), "\n") {
-		if v, ok := strings.CutPrefix(line, sample+" "); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 func TestApprovalRunsTheResetOnce(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, approvalEnv)

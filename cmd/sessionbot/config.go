@@ -411,15 +411,25 @@ func (c config) validateApproval() error {
 	return p.err()
 }
 
-// loadPolicy reads and checks the policy file at path.
+// loadPolicy reads and checks the policy file at path, POLICY_FILE.
 func loadPolicy(path string) (*policy.Policy, error) {
+	p, err := readPolicyFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("POLICY_FILE %w", err)
+	}
+	return p, nil
+}
+
+// readPolicyFile reads and checks the policy file at path; its errors
+// start with the path.
+func readPolicyFile(path string) (*policy.Policy, error) {
 	content, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("POLICY_FILE %q cannot be read: %w", path, err)
+		return nil, fmt.Errorf("%q cannot be read: %w", path, err)
 	}
 	p, err := policy.Parse(content)
 	if err != nil {
-		return nil, fmt.Errorf("POLICY_FILE %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
 }

@@ -35,15 +35,22 @@ func runPolicy(args []string, getenv func(string) string, stdout io.Writer) erro
 	return usagef("unknown policy command %q: it has check and can", args[0])
 }
 
-// policyFile is the file a policy command reads: given, or POLICY_FILE.
-func policyFile(given string, getenv func(string) string) (string, error) {
-	if given != "" {
-		return given, nil
+// policyFile reads the file a policy command is about: given, or
+// POLICY_FILE. Its mistakes are usage errors (exit 2), said with the path
+// and the line.
+func policyFile(given string, getenv func(string) string) (*policy.Policy, string, error) {
+	load := readPolicyFile
+	if given == "" {
+		given, load = getenv("POLICY_FILE"), loadPolicy
 	}
-	if f := getenv("POLICY_FILE"); f != "" {
-		return f, nil
+	if given == "" {
+		return nil, "", usagef("no policy file: give its path, or set POLICY_FILE")
 	}
-	return "", usagef("no policy file: give its path, or set POLICY_FILE")
+	p, err := load(given)
+	if err != nil {
+		return nil, "", &usageError{err}
+	}
+	return p, given, nil
 }
 
 func policyCheck(args []string, getenv func(string) string, stdout io.Writer) error {
@@ -54,13 +61,9 @@ func policyCheck(args []string, getenv func(string) string, stdout io.Writer) er
 	if len(args) > 1 {
 		return usagef("policy check takes one FILE at most")
 	}
-	file, err := policyFile(strings.Join(args, ""), getenv)
+	p, file, err := policyFile(strings.Join(args, ""), getenv)
 	if err != nil {
 		return err
-	}
-	p, err := loadPolicy(file)
-	if err != nil {
-		return &usageError{err}
 	}
 	fmt.Fprint(stdout, bot.PolicySummary(file, p))
 	return nil
@@ -88,6 +91,8 @@ func policyCan(args []string, getenv func(string) string, stdout io.Writer) erro
 	}
 	targets := operands(args)
 	switch {
+	case user == "":
+		return usagef("policy can needs --user U: the Slack user ID of who asks, like U0123ABCD")
 	case !validSlackID(user, "UW"):
 		return usagef("policy can needs --user with a Slack user ID, like U0123ABCD, not %q", user)
 	case channel != "" && !validSlackID(channel, "CGD"):
@@ -105,12 +110,9 @@ func policyCan(args []string, getenv func(string) string, stdout io.Writer) erro
 		}
 		member[g] = true
 	}
-	if file, err = policyFile(file, getenv); err != nil {
-		return err
-	}
-	p, err := loadPolicy(file)
+	p, _, err := policyFile(file, getenv)
 	if err != nil {
-		return &usageError{err}
+		return err
 	}
 	out, allowed := bot.PolicyCan(p, policy.Requester{User: user, Channel: channel, Member: func(g string) bool { return member[g] }}, targets)
 	fmt.Fprint(stdout, out)
@@ -142,12 +144,18 @@ type policyWatch struct {
 	log     *slog.Logger
 	valid   prometheus.Gauge
 	reloads *prometheus.CounterVec
-	last    string // the sha256 of the content last looked at
-	journal bool   // AUDIT_CHANNEL is set: approval can be asked for
+	last    string         // the sha256 of the content last looked at
+	hup     chan os.Signal // SIGHUP, caught from start-up
+	journal bool           // AUDIT_CHANNEL is set: a grant may ask for approval
 }
 
-func newPolicyWatch(path string, b *bot.Bot, current *policy.Policy, journal bool, log *slog.Logger, reg prometheus.Registerer) *policyWatch {
-	w := &policyWatch{path: path, b: b, log: log, last: current.SHA256, journal: journal,
+// newPolicyWatch exports the policy's metrics and catches SIGHUP from
+// start-up, long before the bot exists (it may wait minutes for Slack):
+// the series are there for alerts at once, and a SIGHUP meanwhile is kept
+// for run, never fatal, as an unhandled SIGHUP is to a Go program. stop
+// lets SIGHUP go.
+func newPolicyWatch(path string, journal bool, log *slog.Logger, reg prometheus.Registerer) *policyWatch {
+	w := &policyWatch{path: path, log: log, journal: journal,
 		valid: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "sessionbot_policy_valid",
 			Help: "1 while the policy file's last version is valid and in force, 0 while an invalid one waits to be fixed.",
@@ -161,14 +169,18 @@ func newPolicyWatch(path string, b *bot.Bot, current *policy.Policy, journal boo
 	w.reloads.WithLabelValues("ok")
 	w.reloads.WithLabelValues("invalid")
 	reg.MustRegister(w.valid, w.reloads)
+	w.hup = make(chan os.Signal, 1)
+	signal.Notify(w.hup, syscall.SIGHUP)
 	return w
 }
 
-// run looks at the file every policyPoll, and on SIGHUP, until ctx ends.
-func (w *policyWatch) run(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func (w *policyWatch) stop() { signal.Stop(w.hup) }
+
+// run keeps b's policy the file's, from current, the policy b started
+// with: it looks at the file every policyPoll, and on SIGHUP, until ctx
+// ends.
+func (w *policyWatch) run(ctx context.Context, b *bot.Bot, current *policy.Policy) {
+	w.b, w.last = b, current.SHA256
 	t := time.NewTicker(policyPoll)
 	defer t.Stop()
 	for {
@@ -176,7 +188,7 @@ func (w *policyWatch) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-hup:
+		case <-w.hup:
 			w.log.Info("SIGHUP: reading the policy file again", "path", w.path)
 		}
 		w.look()

@@ -57,6 +57,11 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 	metrics := newMetrics(reg)
 	metrics.exportAtZero()
 	journalReadable := newJournalReadable(reg)
+	var watch *policyWatch
+	if cfg.PolicyFile != "" {
+		watch = newPolicyWatch(cfg.PolicyFile, cfg.AuditChannel != "", log, reg)
+		defer watch.stop()
+	}
 
 	ipr, err := newIPRoyal(cfg, metrics.instrumentIPRoyal(pooledTransport()))
 	if err != nil {
@@ -141,10 +146,9 @@ func runBot(ctx context.Context, args []string, getenv func(string) string, stde
 		b.RunSweeper(gctx)
 		return nil
 	})
-	if cfg.PolicyFile != "" {
-		w := newPolicyWatch(cfg.PolicyFile, b, allowed, cfg.AuditChannel != "", log, reg)
+	if watch != nil {
 		g.Go(func() error {
-			w.run(gctx)
+			watch.run(gctx, b, allowed)
 			return nil
 		})
 	}

@@ -253,7 +253,13 @@ func outcomesDeclared(t *testing.T) []string {
 // Every labelled series is exported at 0 from start-up, with every label
 // value sessionbot knows, so absent()-style alerts and increase() work.
 func TestMetricsExistAtZeroFromStart(t *testing.T) {
-	h := startBot(t, func(env map[string]string) { env["AUDIT_CHANNEL"] = "C0AUDIT" })
+	// With a policy file, as the Kubernetes base runs it: the policy's
+	// series exist only then.
+	h := startBot(t, func(env map[string]string) {
+		env["AUDIT_CHANNEL"] = "C0AUDIT"
+		delete(env, "ALLOWED_USERS")
+		env["POLICY_FILE"] = "testdata/policy/teams.yaml"
+	})
 	metrics := h.body("/metrics")
 	for _, o := range outcomesDeclared(t) {
 		if !strings.Contains(metrics, `sessionbot_commands_total{outcome="`+o+`"} 0`) {
