@@ -34,6 +34,7 @@ func (b *Bot) decide(r *request) bool {
 		targets[i] = policy.Target{Hash: t.Hash, Username: t.Username}
 	}
 	unknown := map[int]bool{} // targets whose username IPRoyal could not give
+	unheard := 0              // of them, those IPRoyal knows no sub-user of
 	member, _ := b.auth.member(r.check, r.User)
 	if p.NeedsNames(policy.Requester{User: r.User, Channel: r.Channel, Member: member}) {
 		for i := range targets {
@@ -43,6 +44,9 @@ func (b *Bot) decide(r *request) bool {
 			name, err := b.username(r.check, targets[i].Hash)
 			if err != nil {
 				unknown[i] = true
+				if errors.Is(err, iproyal.ErrNotFound) {
+					unheard++
+				}
 				r.res.Err = err
 				continue
 			}
@@ -66,7 +70,7 @@ func (b *Bot) decide(r *request) bool {
 	if r.res.Err == nil {
 		r.res.Err = lookupErr
 	}
-	m := targetsDeniedMessage(refused, unknown, len(refused) < len(targets), d.Over, p)
+	m := targetsDeniedMessage(refused, len(unknown) > unheard, unheard > 0, len(refused) < len(targets), d.Over, p)
 	r.answer(OutcomeDenied, m, r.formProblem(FieldTargets, m))
 	b.denials.mirror(r.id, r.User, r.Channel, DeniedTargets)
 	if r.ref != "" {
@@ -91,9 +95,9 @@ func (b *Bot) username(ctx context.Context, hash string) (string, error) {
 // covers here, as the requester typed them (a username without its hash, a
 // hash without the username learnt for it: neither says more of another
 // team's sub-user than was typed): some did (partly), or a grant would
-// have too many (over). unknown marks those whose username IPRoyal could
-// not say.
-func targetsDeniedMessage(refused []Target, unknown map[int]bool, partly bool, over []string, p *policy.Policy) Message {
+// have too many (over). unknown says IPRoyal could not say the username
+// of some hash (it failed), unheard that it knows no sub-user of some.
+func targetsDeniedMessage(refused []Target, unknown, unheard, partly bool, over []string, p *policy.Policy) Message {
 	var b strings.Builder
 	if len(refused) == 0 {
 		b.WriteString(sayDeniedTooMany)
@@ -120,7 +124,10 @@ func targetsDeniedMessage(refused []Target, unknown map[int]bool, partly bool, o
 			b.WriteString(sayDeniedOthersFine)
 		}
 	}
-	if len(unknown) > 0 {
+	if unheard {
+		b.WriteString(sayDeniedNoSuchHash)
+	}
+	if unknown {
 		b.WriteString(sayDeniedUnknownNames)
 	}
 	for _, name := range over {

@@ -21,6 +21,7 @@ const (
 	sayTargetMany         = "these %d targets"
 	sayTargetTyped        = "• `%s`"
 	sayDeniedOthersFine   = "\nThe others you may: run the command without these."
+	sayDeniedNoSuchHash   = "\nIPRoyal knows no sub-user with a hash you gave, and your grants go by username, so it was refused: check the hash (`find` lists them)."
 	sayDeniedUnknownNames = "\nIPRoyal could not say which sub-user a hash is, and your grants go by username, so it was refused: try again in a minute."
 	sayDeniedOver         = "\nYour grant *%s* allows at most %d targets at once: split them over several commands."
 	sayCanNothing         = ":no_entry: No grant of sessionbot's policy lets you reset sessions, here or anywhere."

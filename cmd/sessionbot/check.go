@@ -61,7 +61,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if cfg.PolicyFile != "" {
 		if pol, err := loadPolicy(cfg.PolicyFile); err == nil {
-			c.pass("POLICY_FILE %s: valid, %d grants (sessionbot policy check lists them), sha256 %.12s…", cfg.PolicyFile, len(pol.Grants), pol.SHA256)
+			c.pass("POLICY_FILE %s: valid, %s (sessionbot policy check lists them), sha256 %.12s…", cfg.PolicyFile, plural(len(pol.Grants), "grant", "grants"), pol.SHA256)
 		}
 	}
 	// What the configuration lines above refused is not tried: a user

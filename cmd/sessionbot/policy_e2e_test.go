@@ -322,6 +322,12 @@ func TestPolicyFailsClosedWhenIPRoyalCannotName(t *testing.T) {
 	if e, _ := line["error"].(string); !strings.Contains(e, "503") {
 		t.Errorf("the command line's error = %q, want IPRoyal's 503", e)
 	}
+	// A hash IPRoyal knows no sub-user of: no use trying again.
+	text = h.refusal(euUser, channel, "01HQ5K3P97DY8EX9Y90YT1K6XZ")
+	assertContains(t, "an unknown hash", text, "IPRoyal knows no sub-user with a hash you gave", "check the hash")
+	if strings.Contains(text, "try again in a minute") {
+		t.Errorf("an unknown hash is told to try again: %q", text)
+	}
 }
 
 // QA's grant holds only in QA's channel: elsewhere QA is told so, and can
