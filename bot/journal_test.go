@@ -123,12 +123,15 @@ func TestSweepMarksOrphansOnceAndExpiresConfirmations(t *testing.T) {
 	}
 	done := started("3", "done", time.Hour)
 	done.State = StateReset
+	approved := started("6", "approved", time.Hour) // announced an hour ago, approved just now: running
+	approved.Decider, approved.Decided = "U2", now.Add(-time.Second)
 	j := newMemJournal(
 		started("1", "orphan", timeout+orphanMargin+time.Second),
 		started("2", "young", 3*time.Second),
 		done,
 		Entry{Ref: "4", RequestID: "unclicked", State: StateAwaiting, User: "U1", Channel: "C1", Expires: now.Add(-orphanMargin - time.Second)},
 		Entry{Ref: "5", RequestID: "cli", State: StateStarted, Source: SourceCLI, User: "ops@host", Started: now.Add(-time.Minute)},
+		approved,
 	)
 	var chats []*recChat
 	var bots []*Bot
@@ -155,7 +158,7 @@ func TestSweepMarksOrphansOnceAndExpiresConfirmations(t *testing.T) {
 	if len(reacts) != 1 || !strings.HasSuffix(reacts[0], "warning") {
 		t.Errorf("reactions = %q", reacts)
 	}
-	for ref, want := range map[string]State{"1": StateUnknown, "2": StateStarted, "3": StateReset, "4": StateExpired, "5": StateUnknown} {
+	for ref, want := range map[string]State{"1": StateUnknown, "2": StateStarted, "3": StateReset, "4": StateExpired, "5": StateUnknown, "6": StateStarted} {
 		if got := j.entries[ref].State; got != want {
 			t.Errorf("entry %s (%s) is %s, want %s", ref, j.entries[ref].RequestID, got, want)
 		}
@@ -165,7 +168,7 @@ func TestSweepMarksOrphansOnceAndExpiresConfirmations(t *testing.T) {
 	if n := len(j.rewrites); n != 4 {
 		t.Errorf("%d rewrites, want 4 (each entry closed once)", n)
 	}
-	due := now.Add(-3 * time.Second).Add(timeout + orphanMargin)
+	due := now.Add(-3 * time.Second).Add(timeout + orphanMargin) // the young reset's; the approved one's comes later
 	for i, next := range nexts {
 		if !next.Equal(due) {
 			t.Errorf("replica %d: next sweep at %v, want %v, when the young reset comes due", i, next, due)

@@ -78,6 +78,9 @@ func (b *Bot) due(e Entry) time.Time {
 		if at.IsZero() || at.Before(e.Started) {
 			at = e.Started // not announced yet, or the command line
 		}
+		if e.Decided.After(at) {
+			at = e.Decided // approved long after it was announced: it runs from then
+		}
 		return at.Add(b.cfg.CommandTimeout + orphanMargin)
 	}
 	return time.Time{}
