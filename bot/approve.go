@@ -255,9 +255,21 @@ func (b *Bot) expireApproval(ctx context.Context, e Entry) {
 		b.closeApproval(ctx, e, StateExpired, "", "")
 		return
 	}
-	if b.cfg.Now().Before(e.Expires.Add(b.cfg.CommandTimeout+orphanMargin)) || !b.claim(ctx, e, markSwept) {
+	if b.cfg.Now().Before(e.Expires.Add(b.cfg.CommandTimeout + orphanMargin)) {
 		return
 	}
+	// The click that claimed it has had its time: what the entry says now,
+	// not this sweep's read, which may be older than the click's writes,
+	// says whether its process stopped before recording the decision.
+	now, err := b.cfg.Journal.Read(ctx, e.Ref)
+	if err != nil {
+		b.log.ErrorContext(ctx, "could not read a request an approval click claimed", "request_id", e.RequestID, "error", err)
+		return
+	}
+	if now.State != StateApproval || !b.claim(ctx, now, markSwept) {
+		return
+	}
+	e = now
 	b.log.WarnContext(ctx, "closing a request whose approval click was claimed by a process that stopped", "request_id", e.RequestID)
 	b.closeApproval(ctx, e, StateExpired, "", "")
 }
