@@ -35,9 +35,15 @@ const (
 )
 
 // window is how far back a sweep reads: as far as an entry can still be
-// open, and no further, whatever else the channel holds.
+// open, and no further, whatever else the channel holds. A request waiting
+// for approval that a click claimed, and whose process stopped, is closed
+// COMMAND_TIMEOUT after its ttl (expireApproval).
 func (b *Bot) window() time.Duration {
-	return max(b.cfg.CommandTimeout, b.cfg.ConfirmTTL, b.longestApproval()) + orphanMargin + sweepMargin
+	longest := b.longestApproval()
+	if longest > 0 {
+		longest += b.cfg.CommandTimeout
+	}
+	return max(b.cfg.CommandTimeout, b.cfg.ConfirmTTL, longest) + orphanMargin + sweepMargin
 }
 
 // longestApproval is the longest a request can wait for approval under
