@@ -18,6 +18,8 @@ const (
 	sayApproverAnd      = ", and also "
 	sayApproverGroup    = "a member of <!subteam^%s>"
 	sayDryRunApproval   = "\nIt would wait for approval by %s (%s)."
+	sayApprovalNow      = ":no_entry_sign: This request needs approval now (the policy changed since it was asked), so confirming it reset nothing. Run the command again: it will wait for an approver."
+	sayWhyApprovalNow   = "it needs approval since the policy changed, and was confirmed instead"
 )
 
 // Buttons and clicks.

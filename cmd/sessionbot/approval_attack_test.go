@@ -57,14 +57,16 @@ func entryAt(st *slacktest.State, ts string) map[string]any {
 }
 
 // A request asked while the policy needed no approval, and confirmed after
-// a reload made it need one, turns into a request waiting for approval
-// (approval.go handles "a confirmed click whose policy now asks for
-// approval"). It must then be decidable: an approver's Approve runs it.
+// a reload made it need one (approval.go handles "a confirmed click whose
+// policy now asks for approval") must never be left waiting for an approval
+// nobody can give. Either an approver's Approve runs it, or the requester
+// is told to ask again, its entry is closed, and asked again it can be
+// approved.
 //
 // The confirmation's click claimed the journal entry (the
-// ballot_box_with_check reaction) and the approval reuses that same entry,
-// so every approval click loses the claim and is told "another click is
-// being handled", until the sweep expires the request.
+// ballot_box_with_check reaction) and the approval reused that same entry,
+// so every approval click lost the claim and was told "another click is
+// being handled", until the sweep expired the request.
 func TestAConfirmedRequestThatNowNeedsApprovalCanBeApproved(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join(t.TempDir(), "policy.yaml")
@@ -84,7 +86,17 @@ func TestAConfirmedRequestThatNowNeedsApprovalCanBeApproved(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitLog(`"msg":"the policy changed"`)
-	h.click(allowedUser, buttons["Confirm"])
+	confirmed := h.responses(h.click(allowedUser, buttons["Confirm"]), 1)[0].Text
+	if strings.Contains(confirmed, "Run the command again") {
+		id := between(confirmed, "request `", "`")
+		h.journalEntry(id, "refused")
+		for _, m := range h.slack.State().Messages() {
+			if m.Channel == channel && len(slacktest.Buttons(m.Blocks)) > 0 {
+				t.Errorf("told to ask again, with an announcement waiting: %q", m.Content())
+			}
+		}
+		h.ask(allowedUser, fourTargets)
+	}
 	announcement, approve, _ := approvalButtons(t, h.slack, channel)
 
 	id := h.click(approverUser, approve)
