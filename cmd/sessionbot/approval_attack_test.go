@@ -446,3 +446,79 @@ func TestAnApprovalAfterAKillBeforeTheEntryNamedItsAnnouncement(t *testing.T) {
 		t.Errorf("the sessions were reset, but the announcement reads %q (buttons: %d)\nlogs:\n%s", cur.Content(), len(slacktest.Buttons(cur.Blocks)), after)
 	}
 }
+
+// The requester withdraws at the moment an approver approves, the two
+// clicks on different replicas: one decides, the other is told what it
+// decided, and the sessions are reset exactly when the entry says so.
+func TestAWithdrawalRacingAnApprovalDecidesOnce(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, approvalEnv)
+	h.startReplica()
+	for range 3 {
+		w := h.ask(allowedUser, hashA+" scraper-eu")
+		w.id = requestID(t, w.announcement) // ask reads only the first replica's logs
+		before := h.ipr.Count("DELETE", "/sessions")
+		done := make(chan string, 2)
+		for _, c := range []struct {
+			who string
+			b   slacktest.Button
+		}{{allowedUser, w.deny}, {approverUser, w.approve}} {
+			go func() {
+				id, err := h.slack.SendClick(c.who, channel, c.b)
+				if err != nil {
+					t.Error(err)
+				}
+				done <- id
+			}()
+		}
+		var answers []string
+		for range 2 {
+			answers = append(answers, h.responses(<-done, 1)[0].Text)
+		}
+		var state string
+		if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool {
+			for _, m := range s.Messages() {
+				cur, _ := s.Current(m.Channel, m.TS)
+				if e := entryOf(cur.Metadata); m.Channel == auditChannel && e != nil && e["request_id"] == w.id && (e["state"] == "reset" || e["state"] == "withdrawn") && e["trail"] == "done" {
+					state = e["state"].(string)
+					return true
+				}
+			}
+			return false
+		}); err != nil {
+			t.Fatalf("the request never ended; answers %q", answers)
+		}
+		resets := h.ipr.Count("DELETE", "/sessions") - before
+		if (state == "reset") != (resets == 1) || resets > 1 {
+			t.Errorf("the entry says %s after %d resets; answers %q", state, resets, answers)
+		}
+		joined := strings.Join(answers, "\n")
+		if strings.Contains(joined, "You approved") == strings.Contains(joined, "You withdrew") {
+			t.Errorf("want exactly one click to decide: %q", answers)
+		}
+	}
+}
+
+// Slack adds the claim's reaction, and its answer is lost (a 502 from a
+// proxy, a timeout): the click is told to click again, and does. The
+// request must still be decidable. Today the reaction is there, so every
+// later click (and the requester's withdrawal) loses the claim and is told
+// "another click is being handled", until the sweep expires the request
+// COMMAND_TIMEOUT after its ttl (30 minutes by default): one lost answer
+// makes a request undecidable for its whole wait.
+func TestAnApprovalWhoseClaimAnswerWasLostCanStillBeDecided(t *testing.T) {
+	t.Parallel()
+	h := startBot(t, approvalEnv)
+	w := h.ask(allowedUser, hashA+" scraper-eu")
+	h.slack.Fail("reactions.add", slacktest.Failure{Channel: auditChannel, Lost: true, Status: http.StatusBadGateway})
+	var answers []string
+	for range 3 {
+		answers = append(answers, h.responses(h.click(approverUser, w.approve), 1)[0].Text)
+		if h.ipr.Count("DELETE", "/sessions") > 0 || strings.Contains(answers[len(answers)-1], "You approved") {
+			break
+		}
+	}
+	if err := h.slack.WaitFor(wait, func(*slacktest.State) bool { return h.ipr.Count("DELETE", "/sessions") == 1 }); err != nil {
+		t.Errorf("three Approve clicks after one lost answer reset nothing; they were told %q", answers)
+	}
+}
