@@ -54,3 +54,63 @@ func TestASweepDoesNotExpireAnApprovalFromAStaleRead(t *testing.T) {
 		}
 	}
 }
+
+// approveChat keeps the approval token of each announcement it is given.
+type approveChat struct {
+	fakeChat
+	tokens []string
+}
+
+func (c *approveChat) Post(ctx context.Context, channel, thread string, m Message) (string, error) {
+	c.mu.Lock()
+	if m.Approve != "" {
+		c.tokens = append(c.tokens, m.Approve)
+	}
+	c.mu.Unlock()
+	return c.fakeChat.Post(ctx, channel, thread, m)
+}
+
+// A click whose token is signed but does not match the journal entry it
+// names (other targets, another request's entry) changes nothing: no
+// claim, no reset. (Signed tokens cannot be made without the key; this is
+// the second line, should one be.)
+func TestAnApprovalTokenThatIsNotTheEntryChangesNothing(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	a, err := policy.EnvApproval(1, []string{"U0APPROVER"}, 30*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chat, ipr, j := &approveChat{}, &fakeIPRoyal{}, newMemJournal()
+	b := New(Config{Journal: j, ConfirmKey: key, Now: func() time.Time { return now }},
+		NewAuthorizer(policy.Everything([]string{"U0ALICE"}, nil, nil).WithApproval(*a), nil, nil), ipr, chat)
+	res := b.Handle(context.Background(), Request{Via: ViaSlash, User: "U0ALICE", Channel: "C0GENERAL", Text: hashA + " " + hashB})
+	if res.Outcome != OutcomeApprovalAsked || len(chat.tokens) != 1 {
+		t.Fatalf("not asked for approval: %q %q", res.Outcome, res.Answer.Text)
+	}
+	p, err := openToken(key, chat.tokens[0])
+	if err != nil || !p.Approval {
+		t.Fatalf("the announcement's token: %+v, %v", p, err)
+	}
+	other := p
+	other.Targets = []Target{{Hash: hashA}, {Hash: hashC}}
+	elsewhere := p
+	elsewhere.Ref = "9.000000" // no entry there
+	for name, forged := range map[string]pending{"other targets": other, "another entry": elsewhere} {
+		tok, err := sealToken(key, forged, MaxTokenLen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := b.Handle(context.Background(), Request{Via: ViaClick, User: "U0APPROVER", Channel: "C0GENERAL", Token: tok, Confirm: true})
+		if res.Outcome != OutcomeBadClick && res.Outcome != OutcomeClickFailed {
+			t.Errorf("%s: %q %q, want it refused", name, res.Outcome, res.Answer.Text)
+		}
+	}
+	if ipr.resets != 0 || len(j.marks) != 0 {
+		t.Errorf("%d resets and claims %v after forged clicks", ipr.resets, j.marks)
+	}
+	// The genuine one still decides.
+	if res := b.Handle(context.Background(), Request{Via: ViaClick, User: "U0APPROVER", Channel: "C0GENERAL", Token: chat.tokens[0], Confirm: true}); res.Outcome != OutcomeReset || ipr.resets != 1 {
+		t.Errorf("the genuine Approve: %q %q, %d resets", res.Outcome, res.Answer.Text, ipr.resets)
+	}
+}
