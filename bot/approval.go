@@ -117,6 +117,17 @@ func (b *Bot) askApproval(r *request) {
 		r.fail(OutcomeInvalid, errNoJournal, problem("warning", sayCannotConfirm, sayTellOperator, r.id), nil)
 		return
 	}
+	if r.ref != "" {
+		// A confirmation confirmed after the policy came to ask for
+		// approval: its click claimed its entry (click.go) with the mark
+		// an approval's decision claims it with, so that entry cannot wait
+		// for an approver. The request ends here; asked again, it waits.
+		e := r.entry(StateRefused)
+		e.Reason = sayWhyApprovalNow
+		b.journal(r, &e)
+		r.answer(OutcomeNotRun, message(sayApprovalNow, requestContext(r.id)), nil)
+		return
+	}
 	// To the second, as the journal keeps it, and never shorter than ttl.
 	expires := b.cfg.Now().Add(a.ttl + time.Second - 1).Truncate(time.Second)
 	p := pending{
@@ -128,7 +139,7 @@ func (b *Bot) askApproval(r *request) {
 		return
 	}
 	if r.Via == ViaClick {
-		r.res.Answer = Message{} // a confirmed click whose policy now asks for approval: the answer below replaces its buttons
+		r.res.Answer = Message{} // a confirmed click, without a journal entry, whose policy now asks for approval: the answer below replaces its buttons
 	}
 	if !b.proceed(r) {
 		return

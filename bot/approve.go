@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -38,6 +39,9 @@ func (b *Bot) approvalClick(r *request, p pending) {
 		return
 	}
 	e, err := b.cfg.Journal.Read(r.work, p.Ref)
+	if err == nil && e.State == StateApproval && e.Thread == "" {
+		e, err = b.announced(r, e)
+	}
 	switch {
 	case err != nil:
 		r.fail(OutcomeClickFailed, err, clickNotRecordedMessage(r.id), nil)
@@ -68,6 +72,45 @@ func (b *Bot) approvalClick(r *request, p pending) {
 	default:
 		b.approverClick(r, e, clicker)
 	}
+}
+
+// errStillAnnouncing says the process that asked for approval has not yet
+// recorded its announcement in the entry, and may still be writing it.
+var errStillAnnouncing = errors.New("the request's entry does not name its announcement yet")
+
+// announced is e once it names its announcement, which the click came
+// from. The process that asked records the announcement after posting it
+// (askApproval's step 3), and until then may still write the entry, over
+// whatever this click would decide: the click waits a little for it, and
+// is asked to come again while that process may still be at it. Past that,
+// the process stopped in between, and the announcement is looked for, as
+// a sweep would.
+func (b *Bot) announced(r *request, e Entry) (Entry, error) {
+	ctx, cancel := context.WithTimeout(r.work, decideWait)
+	defer cancel()
+	settled := e.Started.Add(b.cfg.CommandTimeout + orphanMargin)
+	for e.State == StateApproval && e.Thread == "" && b.cfg.Now().Before(settled) {
+		t := time.NewTimer(decidePoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return e, errStillAnnouncing
+		case <-t.C:
+		}
+		var err error
+		if e, err = b.cfg.Journal.Read(ctx, e.Ref); err != nil {
+			return e, err
+		}
+	}
+	if e.State != StateApproval || e.Thread != "" {
+		return e, nil
+	}
+	ts, err := b.chat.Find(r.work, e.Channel, e.Root, Tag{e.RequestID, KindAnnouncement}, e.Started.Add(-orphanMargin))
+	if err == nil && ts == "" {
+		err = errStillAnnouncing
+	}
+	e.Thread = ts
+	return e, err
 }
 
 // approverClick decides a click by someone other than the requester.
@@ -151,7 +194,11 @@ func (b *Bot) claimDecision(r *request, e Entry) bool {
 	if !won {
 		decided, err := b.decided(r, e.Ref)
 		if err != nil || decided.State == StateApproval {
-			r.fail(OutcomeRepeatClick, err, message(sayAnotherClickNow, requestContext(r.id)), nil)
+			// Another click is deciding it, or one whose answer Slack lost
+			// claimed it and never will: a claim does not say whose it is,
+			// so nobody else may decide, and it closes as expired.
+			closes := e.Expires.Add(b.cfg.CommandTimeout + orphanMargin)
+			r.fail(OutcomeRepeatClick, err, message(fmt.Sprintf(sayBeingDecided, clock(closes)), requestContext(r.id)), nil)
 			return false
 		}
 		r.answer(OutcomeRepeatClick, alreadyDecidedMessage(r.id, decided), nil)
@@ -212,9 +259,21 @@ func (b *Bot) expireApproval(ctx context.Context, e Entry) {
 		b.closeApproval(ctx, e, StateExpired, "", "")
 		return
 	}
-	if b.cfg.Now().Before(e.Expires.Add(b.cfg.CommandTimeout+orphanMargin)) || !b.claim(ctx, e, markSwept) {
+	if b.cfg.Now().Before(e.Expires.Add(b.cfg.CommandTimeout + orphanMargin)) {
 		return
 	}
+	// The click that claimed it has had its time: what the entry says now,
+	// not this sweep's read, which may be older than the click's writes,
+	// says whether its process stopped before recording the decision.
+	now, err := b.cfg.Journal.Read(ctx, e.Ref)
+	if err != nil {
+		b.log.ErrorContext(ctx, "could not read a request an approval click claimed", "request_id", e.RequestID, "error", err)
+		return
+	}
+	if now.State != StateApproval || !b.claim(ctx, now, markSwept) {
+		return
+	}
+	e = now
 	b.log.WarnContext(ctx, "closing a request whose approval click was claimed by a process that stopped", "request_id", e.RequestID)
 	b.closeApproval(ctx, e, StateExpired, "", "")
 }

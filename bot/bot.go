@@ -93,6 +93,7 @@ type Bot struct {
 	mine    *cache[string, Entry] // the requests this process runs or ran, by ID
 	wake    chan struct{}         // asks the sweeper to read the journal again now
 	longest atomic.Int64          // the longest wait for approval of any policy this process enforced
+	swept   atomic.Bool           // a sweep has read the journal: the first reads back as far as any request can wait
 
 	life    context.Context // ends at Close: what requests left running
 	endLife context.CancelCauseFunc

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/sessionbot/sessionbot/bot/policy"
 )
 
 // The sweep finishes what stopped processes left open in the journal,
@@ -35,23 +37,40 @@ const (
 )
 
 // window is how far back a sweep reads: as far as an entry can still be
-// open, and no further, whatever else the channel holds.
+// open, and no further, whatever else the channel holds. A request waiting
+// for approval that a click claimed, and whose process stopped, is closed
+// COMMAND_TIMEOUT after its ttl (expireApproval). A process's first sweep
+// reads back as far as any approval can wait (policy.MaxTTL), since
+// requests asked before it started may have waited longer than its policy
+// says; each waiting request a sweep finds keeps the window over it.
 func (b *Bot) window() time.Duration {
-	return max(b.cfg.CommandTimeout, b.cfg.ConfirmTTL, b.longestApproval()) + orphanMargin + sweepMargin
+	longest := b.longestApproval()
+	if !b.swept.Load() && b.cfg.Journal != nil {
+		longest = policy.MaxTTL
+	}
+	if longest > 0 {
+		longest += b.cfg.CommandTimeout
+	}
+	return max(b.cfg.CommandTimeout, b.cfg.ConfirmTTL, longest) + orphanMargin + sweepMargin
 }
 
 // longestApproval is the longest a request can wait for approval under
-// any policy this process enforced: a policy reloaded with shorter waits
+// any policy this process enforced, or that a waiting request it saw was
+// asked under: a policy reloaded, or a replica started, with shorter waits
 // still leaves the older requests to close.
 func (b *Bot) longestApproval() time.Duration {
 	if b.auth == nil {
 		return 0
 	}
-	d := int64(b.auth.Policy().LongestTTL())
+	return b.waitAtLeast(b.auth.Policy().LongestTTL())
+}
+
+// waitAtLeast widens the longest wait for approval to d, and returns it.
+func (b *Bot) waitAtLeast(d time.Duration) time.Duration {
 	for {
 		old := b.longest.Load()
-		if d <= old || b.longest.CompareAndSwap(old, d) {
-			return time.Duration(max(d, old))
+		if int64(d) <= old || b.longest.CompareAndSwap(old, int64(d)) {
+			return time.Duration(max(int64(d), old))
 		}
 	}
 }
@@ -126,6 +145,7 @@ func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 		b.log.ErrorContext(ctx, "could not read the journal for requests left open; is the bot a member of AUDIT_CHANNEL, with the channels:history (or groups:history) scope?", "channel", b.cfg.AuditChannel, "error", err)
 		return time.Time{}
 	}
+	b.swept.Store(true) // the first read went as far back as any request can wait
 	open, waiting := 0, 0
 	defer func() { b.log.DebugContext(ctx, "swept the journal", "entries", len(entries), "open", open) }()
 	defer func() {
@@ -147,6 +167,7 @@ func (b *Bot) Sweep(ctx context.Context) (next time.Time) {
 		open++
 		if e.State == StateApproval {
 			waiting++
+			b.waitAtLeast(e.Expires.Sub(e.Started)) // the wait it was asked with
 		}
 		due := b.due(e)
 		if b.cfg.Now().Before(due) {

@@ -24,6 +24,8 @@ const (
 	sayGrantWhenAbove   = "of more than %d"
 	sayGrantWhenFor     = "for %s"
 	sayGrantWhenOr      = " or "
+	sayApprovalNow      = ":no_entry_sign: This request needs approval now (the policy changed since it was asked), so confirming it reset nothing. Run the command again: it will wait for an approver."
+	sayWhyApprovalNow   = "it needs approval since the policy changed, and was confirmed instead"
 )
 
 // Buttons and clicks.
@@ -43,6 +45,7 @@ const (
 	sayAlreadyDenied    = ":information_source: Already denied by <@%s> at %s: nothing was reset."
 	sayAlreadyWithdrawn = ":information_source: Already withdrawn by <@%s> at %s: nothing was reset."
 	sayAlreadyTimedOut  = ":information_source: Already expired without approval: nothing was reset."
+	sayBeingDecided     = ":information_source: Another click on this request is being decided, so this one changed nothing. If Slack lost that click's answer, nobody can decide it any more: it closes as expired, with nothing reset, by %s; then run the command again."
 	sayAlreadyDecided   = ":information_source: Already decided: %s, so this click changed nothing."
 )
 

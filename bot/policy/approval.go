@@ -121,5 +121,9 @@ func EnvApproval(above int, approvers []string, ttl time.Duration) (*Approval, e
 	return a, nil
 }
 
-// DefaultTTL is how long a request waits for approval when no ttl is given.
-const DefaultTTL = defaultTTL
+// DefaultTTL is how long a request waits for approval when no ttl is
+// given, and MaxTTL the longest it may.
+const (
+	DefaultTTL = defaultTTL
+	MaxTTL     = maxTTL
+)
