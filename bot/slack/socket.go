@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -39,12 +40,14 @@ const (
 	maxAck = 20 << 10
 	// ackTimeout bounds writing an ack: acks never wait for a connection.
 	ackTimeout = time.Second
-	// pingEvery: the bot pings Slack this often, and Slack's pong, like
-	// its own pings and its frames, says the connection lives. After
-	// silenceLimit without a word from Slack (two pongs missed), the
+	// Every word from Slack (a frame, its ping, its pong to ours) says the
+	// connection lives. The bot looks every pingEvery, and pings Slack
+	// when it has heard nothing for pingAfter (Slack's own pings usually
+	// spare it the trouble). After silenceLimit without a word, the
 	// connection is dead: the bot is not ready, and reopens it, well
 	// within 15 s of the silence.
 	pingEvery        = 5 * time.Second
+	pingAfter        = 7 * time.Second
 	silenceLimit     = 12 * time.Second
 	handshakeTimeout = 10 * time.Second
 	// writeBuffer keeps every ack in one frame: Slack does not reassemble
@@ -208,7 +211,12 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 	// Every word from Slack (a frame, its ping, its pong to ours) moves the
 	// read deadline silenceLimit ahead: a connection silent that long
 	// fails its read, so the bot is not ready, and reopens it.
-	heard := func() { _ = ws.SetReadDeadline(time.Now().Add(silenceLimit)) }
+	var heardAt atomic.Int64 // unix nanoseconds
+	heard := func() {
+		now := time.Now()
+		heardAt.Store(now.UnixNano())
+		_ = ws.SetReadDeadline(now.Add(silenceLimit))
+	}
 	heard()
 	ws.SetPingHandler(func(data string) error {
 		s.beat()
@@ -221,7 +229,7 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 	})
 	ws.SetPongHandler(func(string) error { heard(); return nil })
 	// The connection lives as long as its reader: the reader's end stops
-	// the pings.
+	// the pings, which only go out when Slack has been quiet.
 	g, pings := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		reason = s.read(ctx, ws, c, b, work, heard)
@@ -235,6 +243,9 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 			case <-pings.Done():
 				return nil
 			case <-t.C:
+			}
+			if time.Since(time.Unix(0, heardAt.Load())) < pingAfter {
+				continue // Slack spoke lately
 			}
 			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(ackTimeout)); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 				s.log.Debug("could not ping Slack", "error", err)

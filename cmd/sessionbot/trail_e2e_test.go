@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"maps"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -518,4 +519,28 @@ func TestASilentConnectionIsDroppedAndReopened(t *testing.T) {
 	}
 	h.waitReady(true)
 	h.waitLog("went silent")
+}
+
+// A Slack that answers pings but never sends its own keeps the connection:
+// the bot pings it when it has heard nothing for a while, and its pongs
+// are a word from Slack.
+func TestAQuietSlackThatAnswersPingsStaysConnected(t *testing.T) {
+	t.Parallel()
+	sl, ipr := doubles(t)
+	sl.SetPingInterval(time.Hour)
+	h := &harness{t: t, slack: sl, ipr: ipr, logs: &syncBuffer{}, addr: freeAddr(t)}
+	h.env = baseEnv(sl, ipr, h.addr)
+	h.launch()
+	t.Cleanup(func() { _ = h.stop() })
+	hellos := sl.State().Hellos()
+	deadline := time.Now().Add(20 * time.Second) // past the 12 s of silence that ends a connection
+	for time.Now().Before(deadline) {
+		if h.get("/readyz") != http.StatusOK {
+			t.Fatalf("/readyz went 503 on a quiet connection that answers pings:\n%s", h.logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := sl.State().Hellos(); n != hellos || strings.Contains(h.logs.String(), "went silent") {
+		t.Errorf("the quiet connection was dropped (%d hellos, then %d):\n%s", hellos, n, h.logs)
+	}
 }
