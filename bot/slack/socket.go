@@ -41,14 +41,12 @@ const (
 	// ackTimeout bounds writing an ack: acks never wait for a connection.
 	ackTimeout = time.Second
 	// Every word from Slack (a frame, its ping, its pong to ours) says the
-	// connection lives. The bot looks every pingEvery, and pings Slack
-	// when it has heard nothing for pingAfter (Slack's own pings usually
-	// spare it the trouble). After silenceLimit without a word, the
-	// connection is dead: the bot is not ready, and reopens it, well
-	// within 15 s of the silence.
-	pingEvery        = 5 * time.Second
-	pingAfter        = 7 * time.Second
-	silenceLimit     = 12 * time.Second
+	// connection lives. The bot pings Slack only when it has heard nothing
+	// for pingAfter: Slack's own pings, every 10 s or so, spare it the
+	// trouble. After silenceLimit without a word, the connection is dead:
+	// the bot is not ready, and reopens it, within 15 s of the silence.
+	pingAfter        = 11 * time.Second
+	silenceLimit     = 14 * time.Second
 	handshakeTimeout = 10 * time.Second
 	// writeBuffer keeps every ack in one frame: Slack does not reassemble
 	// continuation frames (slack-go's finding).
@@ -236,7 +234,7 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 		return errConnectionEnded
 	})
 	g.Go(func() error {
-		t := time.NewTicker(pingEvery)
+		t := time.NewTimer(pingAfter)
 		defer t.Stop()
 		for {
 			select {
@@ -244,12 +242,16 @@ func (s *Slack) serve(ctx context.Context, ws *websocket.Conn, b *bot.Bot, work 
 				return nil
 			case <-t.C:
 			}
-			if time.Since(time.Unix(0, heardAt.Load())) < pingAfter {
-				continue // Slack spoke lately
+			// Wake when Slack will have been quiet for pingAfter; a word
+			// since moves that on, and then no ping is needed.
+			if quiet := time.Since(time.Unix(0, heardAt.Load())); quiet < pingAfter {
+				t.Reset(pingAfter - quiet)
+				continue
 			}
 			if err := ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(ackTimeout)); err != nil && !errors.Is(err, websocket.ErrCloseSent) {
 				s.log.Debug("could not ping Slack", "error", err)
 			}
+			t.Reset(pingAfter) // its pong is a word; without one, the read deadline ends the connection
 		}
 	})
 	_ = g.Wait()

@@ -533,7 +533,7 @@ func TestAQuietSlackThatAnswersPingsStaysConnected(t *testing.T) {
 	h.launch()
 	t.Cleanup(func() { _ = h.stop() })
 	hellos := sl.State().Hellos()
-	deadline := time.Now().Add(20 * time.Second) // past the 12 s of silence that ends a connection
+	deadline := time.Now().Add(25 * time.Second) // past the 14 s of silence that ends a connection, twice
 	for time.Now().Before(deadline) {
 		if h.get("/readyz") != http.StatusOK {
 			t.Fatalf("/readyz went 503 on a quiet connection that answers pings:\n%s", h.logs)
