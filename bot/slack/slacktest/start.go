@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sessionbot/sessionbot/internal/doubles"
 )
 
 // Start starts a double for the test t, as NewServer does. When t ends, it
@@ -52,29 +54,10 @@ func (s *Server) problems() []string {
 			}
 		}
 		if left != nil {
-			out = append(out, neverUsed("slacktest", method, left))
+			out = append(out, doubles.NeverUsed("slacktest", method, left))
 		}
 	}
 	return out
-}
-
-// neverUsed describes the scripted answers to key that no call used, in
-// order, a run of the same one counted once.
-func neverUsed(double, key string, scripted []string) string {
-	var runs []string
-	for i := 0; i < len(scripted); {
-		j := i + 1
-		for j < len(scripted) && scripted[j] == scripted[i] {
-			j++
-		}
-		if j-i > 1 {
-			runs = append(runs, fmt.Sprintf("%s ×%d", scripted[i], j-i))
-		} else {
-			runs = append(runs, scripted[i])
-		}
-		i = j
-	}
-	return fmt.Sprintf("%s: %s: scripted but never used: %s", double, key, strings.Join(runs, ", "))
 }
 
 // String shows the fields of f that are set, as a test would write them.
