@@ -327,7 +327,7 @@ func TestSimultaneousApprovalsResetOnce(t *testing.T) {
 		switch {
 		case strings.Contains(a, "You approved"):
 			approved++
-		case strings.Contains(a, "Already approved by <@"), strings.Contains(a, "Another click on this confirmation is being handled"):
+		case strings.Contains(a, "Already approved by <@"), strings.Contains(a, "Another click on this request is being decided"):
 			already++
 		}
 	}
