@@ -227,28 +227,30 @@ func claimAs(t *testing.T, sl *slacktest.Server, m slacktest.Message, name strin
 // "waiting" with every later click told "another click is being handled".
 //
 // The entry is planted as such a process leaves it (asked 32 minutes ago
-// with the default ttl of 30 minutes, the click's reaction on it) so that
-// the test need not wait half an hour.
+// with the default ttl of 30 minutes, the click's reaction on it), before
+// the replica that must close it starts, so that the test need not wait
+// half an hour and that replica's own sweep cannot claim it first.
 func TestAClaimedApprovalWhoseProcessStoppedIsClosedWithTheDefaults(t *testing.T) {
 	t.Parallel()
-	h := startBot(t, func(env map[string]string) {
-		approvalEnv(env)
-		env["APPROVAL_TTL"] = "30m" // the defaults, said
-		env["COMMAND_TIMEOUT"] = "2m"
-	})
+	sl, ipr := doubles(t)
 	// Closable (its ttl, 2m and 10s past) in 7 s, where the sweep reads it
 	// for about 6 s more.
 	asked := time.Now().Add(-(30*time.Minute + 2*time.Minute + 10*time.Second) + 6*time.Second)
-	audit := plantWaiting(t, h.slack, "claimed1", asked, 30*time.Minute)
-	claimAs(t, h.slack, audit, "ballot_box_with_check")
+	audit := plantWaiting(t, sl, "claimed1", asked, 30*time.Minute)
+	claimAs(t, sl, audit, "ballot_box_with_check")
 
-	if err := h.slack.WaitFor(30*time.Second, func(s *slacktest.State) bool {
+	env := baseEnv(sl, ipr, freeAddr(t))
+	approvalEnv(env)
+	env["APPROVAL_TTL"] = "30m" // the defaults, said
+	env["COMMAND_TIMEOUT"] = "2m"
+	_, logs := startMain(t, env)
+	if err := sl.WaitFor(30*time.Second, func(s *slacktest.State) bool {
 		e := entryAt(s, audit.TS)
 		return e != nil && e["state"] == "expired"
 	}); err != nil {
-		t.Errorf("a request whose approving process stopped is still %q 20 s after a sweep may close it; it will never be closed", entryAt(h.slack.State(), audit.TS)["state"])
+		t.Errorf("a request whose approving process stopped is still %q 20 s after a sweep may close it; it will never be closed\nlogs:\n%s", entryAt(sl.State(), audit.TS)["state"], logs)
 	}
-	if n := h.ipr.Count("DELETE", "/sessions"); n != 0 {
+	if n := ipr.Count("DELETE", "/sessions"); n != 0 {
 		t.Errorf("%d resets", n)
 	}
 }
