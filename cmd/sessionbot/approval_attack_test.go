@@ -510,7 +510,7 @@ func TestAnApprovalWhoseClaimAnswerWasLostClosesAsExpired(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, func(env map[string]string) {
 		approvalEnv(env)
-		env["APPROVAL_TTL"] = "2s"
+		env["APPROVAL_TTL"] = "8s" // long enough that the click, not the expiring sweep, meets the lost answer
 		env["COMMAND_TIMEOUT"] = "3s"
 	})
 	w := h.ask(allowedUser, hashA+" scraper-eu")

@@ -451,6 +451,7 @@ func TestPicker(t *testing.T) {
 func TestHomeTab(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, nil)
+	h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN") // the check at start, GET /me, is not one of the home tab's
 	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13})
 	for _, u := range []string{allowedUser, otherUser} {
 		if _, err := h.slack.SendHomeOpened(u); err != nil {
@@ -527,6 +528,7 @@ func TestHomeTab(t *testing.T) {
 func TestHomeTabOpenedWhilePublishing(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, nil)
+	h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN") // the check at start, GET /me, is not one of the home tab's
 	h.ipr.SetAccount(iproyaltest.Account{AvailableTraffic: 32.6, SubusersCount: 13})
 	h.ipr.Script("GET", "/me", iproyaltest.Response{Delay: 500 * time.Millisecond}) // answered as usual, late
 	for range 3 {
@@ -610,6 +612,7 @@ func TestHomeTabWithAllowedChannels(t *testing.T) {
 func TestHangingHomeTabsDoNotBlockForms(t *testing.T) {
 	t.Parallel()
 	h := startBot(t, nil)
+	h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN") // the check at start, GET /me, is not one of the home tab's
 	h.ipr.Script("GET", "/me", iproyaltest.Response{Delay: time.Minute, Sticky: true})
 	for range 20 {
 		if _, err := h.slack.SendHomeOpened(allowedUser); err != nil {

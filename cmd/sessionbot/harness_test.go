@@ -373,7 +373,15 @@ func assertContains(t *testing.T, what, got string, wants ...string) {
 // announce (IPRoyal's, the logs').
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
+	eventuallyWithin(t, wait, what, cond)
+}
+
+// eventuallyWithin polls cond until it holds, for at most d: for what the
+// doubles are not told of (logs, metrics), which Slack's WaitFor, woken
+// only by calls to the double, may not see change.
+func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting until %s", what)

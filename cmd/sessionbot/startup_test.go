@@ -276,11 +276,9 @@ func TestMetricsExistAtZeroFromStart(t *testing.T) {
 
 	// Every metric the README lists is there once IPRoyal has answered the
 	// start-up's GET /me: the latency histogram has no series before an
-	// answer to time.
-	eventually(t, "IPRoyal answered the start-up's check", func() bool {
-		metrics = h.body("/metrics")
-		return strings.Contains(metrics, "sessionbot_iproyal_token_valid 1")
-	})
+	// answer to time, and it is timed before that answer is logged.
+	h.waitLog("IPRoyal accepts IPROYAL_API_TOKEN")
+	metrics = h.body("/metrics")
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +303,7 @@ func TestUnreadableJournalShowsInMetrics(t *testing.T) {
 	eventually(t, "sessionbot_journal_readable is 0", func() bool {
 		return status(addr, "/metrics") == http.StatusOK && strings.Contains(get(t, addr, "/metrics"), "sessionbot_journal_readable 0")
 	})
-	assertContains(t, "the logs", logs.String(), "could not read the journal")
+	eventually(t, "the logs say the journal could not be read", func() bool { return strings.Contains(logs.String(), "could not read the journal") })
 }
 
 // The network failures met at start are said in words.
