@@ -3,7 +3,6 @@ package deploy
 import (
 	"debug/elf"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 
 	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
+	"github.com/sessionbot/sessionbot/internal/testaddr"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
 
@@ -200,12 +200,7 @@ func runningBot(t *testing.T, env map[string]string) (addr string, sl *slacktest
 	t.Helper()
 	sl = slacktest.Start(t, "xapp-1-deploy-test", "xoxb-1-deploy-test")
 	ipr = iproyaltest.Start(t, "iproyal-deploy-test")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = ln.Addr().String()
-	ln.Close()
+	addr = testaddr.Free(t)
 
 	vars := map[string]string{
 		"SLACK_APP_TOKEN": sl.AppToken, "SLACK_BOT_TOKEN": sl.BotToken,

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sessionbot/sessionbot/bot/slack/slacktest"
+	"github.com/sessionbot/sessionbot/internal/testaddr"
 	"github.com/sessionbot/sessionbot/iproyal/iproyaltest"
 )
 
@@ -109,14 +109,12 @@ func startMain(t *testing.T, env map[string]string) (*exec.Cmd, *syncBuffer) {
 	return cmd, logs
 }
 
+// freeAddr is an address for a bot's HTTP_ADDR, which no other socket of
+// the test run takes before the bot binds it, nor while a restart binds it
+// again.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return testaddr.Free(t)
 }
 
 // doubles starts the Slack and IPRoyal doubles with two sub-users. They
