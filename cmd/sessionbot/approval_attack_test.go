@@ -290,10 +290,7 @@ func TestAKillBetweenTheApprovalClaimAndStartedResetsNothing(t *testing.T) {
 	approvalEnv(env)
 	env["APPROVAL_TTL"] = "6s"
 	env["COMMAND_TIMEOUT"] = "4s"
-	first, logs := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("never connected:\n%s", logs)
-	}
+	first, logs := startConnected(t, sl, env, 1)
 	if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA + " scraper-eu"}); err != nil {
 		t.Fatal(err)
 	}
@@ -397,10 +394,7 @@ func TestAnApprovalAfterAKillBeforeTheEntryNamedItsAnnouncement(t *testing.T) {
 	approvalEnv(env)
 	env["APPROVAL_TTL"] = "1m"
 	env["COMMAND_TIMEOUT"] = "4s"
-	first, logs := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("never connected:\n%s", logs)
-	}
+	first, _ := startConnected(t, sl, env, 1)
 	sl.Fail("chat.update", slacktest.Failure{Channel: auditChannel, Status: http.StatusInternalServerError, Sticky: true})
 	if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA + " scraper-eu"}); err != nil {
 		t.Fatal(err)
@@ -412,10 +406,7 @@ func TestAnApprovalAfterAKillBeforeTheEntryNamedItsAnnouncement(t *testing.T) {
 	_ = first.Wait()
 	sl.ClearFailures()
 	env["HTTP_ADDR"] = freeAddr(t)
-	_, after := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the second process never connected:\n%s", after)
-	}
+	_, after := startConnected(t, sl, env, 1)
 
 	// Once the killed process would surely have finished (COMMAND_TIMEOUT
 	// and 10 s), an approver clicks, and again when told to: until then,

@@ -401,10 +401,7 @@ func TestApprovalExpires(t *testing.T) {
 		env := baseEnv(sl, ipr, freeAddr(t))
 		approvalEnv(env)
 		env["APPROVAL_TTL"] = "3s"
-		killed, logs := startMain(t, env)
-		if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-			t.Fatalf("never connected:\n%s", logs)
-		}
+		killed, logs := startConnected(t, sl, env, 1)
 		if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA + " scraper-eu"}); err != nil {
 			t.Fatal(err)
 		}

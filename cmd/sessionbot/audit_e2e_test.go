@@ -228,10 +228,7 @@ func TestShutdownTellsTheThreadOfACommandStillInFlight(t *testing.T) {
 	withAudit(env)
 	env["SHUTDOWN_TIMEOUT"] = "1s"
 	env["IPROYAL_TIMEOUT"] = "1m"
-	cmd, logs := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the bot never connected:\n%s", logs)
-	}
+	cmd, logs := startConnected(t, sl, env, 1)
 	if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA}); err != nil {
 		t.Fatal(err)
 	}
@@ -299,10 +296,7 @@ func TestKilledReplicasResetIsMarkedOnce(t *testing.T) {
 	withAudit(env)
 	env["COMMAND_TIMEOUT"] = "5s"
 	env["IPROYAL_TIMEOUT"] = "1m"
-	killed, killedLogs := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the bot never connected:\n%s", killedLogs)
-	}
+	killed, _ := startConnected(t, sl, env, 1)
 	if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA}); err != nil {
 		t.Fatal(err)
 	}

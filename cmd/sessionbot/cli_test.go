@@ -164,10 +164,7 @@ func TestShutdownFinishesCommandsInFlight(t *testing.T) {
 	t.Parallel()
 	sl, ipr := doubles(t)
 	ipr.SetDelay(500 * time.Millisecond)
-	cmd, logs := startMain(t, baseEnv(sl, ipr, freeAddr(t)))
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the bot never connected:\n%s", logs.String())
-	}
+	cmd, logs := startConnected(t, sl, baseEnv(sl, ipr, freeAddr(t)), 1)
 	id, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA})
 	if err != nil {
 		t.Fatal(err)

@@ -174,10 +174,7 @@ func runningMain(t *testing.T, edit func(map[string]string)) (pid int, addr stri
 	if edit != nil {
 		edit(env)
 	}
-	cmd, logs := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("the bot never connected:\n%s", logs)
-	}
+	cmd, logs := startConnected(t, sl, env, 1)
 	eventually(t, "/readyz answers", func() bool {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err != nil {

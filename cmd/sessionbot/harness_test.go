@@ -109,6 +109,17 @@ func startMain(t *testing.T, env map[string]string) (*exec.Cmd, *syncBuffer) {
 	return cmd, logs
 }
 
+// startConnected starts the built binary as startMain does, and waits
+// until Slack counts n connections: the ones open before and its own.
+func startConnected(t *testing.T, sl *slacktest.Server, env map[string]string, n int) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	cmd, logs := startMain(t, env)
+	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == n }); err != nil {
+		t.Fatalf("the bot never connected (Slack counts %d connections, want %d):\n%s", sl.State().Connections(), n, logs)
+	}
+	return cmd, logs
+}
+
 // freeAddr is an address for a bot's HTTP_ADDR, which no other socket of
 // the test run takes before the bot binds it, nor while a restart binds it
 // again.

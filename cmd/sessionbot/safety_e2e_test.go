@@ -236,10 +236,7 @@ func (h *harness) startReplica() *syncBuffer {
 	h.t.Helper()
 	env := maps.Clone(h.env)
 	env["HTTP_ADDR"] = freeAddr(h.t)
-	_, logs := startMain(h.t, env)
-	if err := h.slack.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 2 }); err != nil {
-		h.t.Fatalf("the second replica never connected:\n%s", logs)
-	}
+	_, logs := startConnected(h.t, h.slack, env, 2)
 	return logs
 }
 

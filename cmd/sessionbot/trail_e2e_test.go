@@ -135,10 +135,7 @@ func TestAKillAtEveryStepLeavesATrueTrail(t *testing.T) {
 				// entry's last update can be held before it is made.
 				sl.Fail("chat.postMessage", slacktest.Failure{Channel: channel, InThread: true, Delay: time.Second})
 			}
-			killed, killedLogs := startMain(t, env)
-			if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-				t.Fatalf("the bot never connected:\n%s", killedLogs)
-			}
+			killed, killedLogs := startConnected(t, sl, env, 1)
 			if tt.step.after == nil {
 				tt.step.hold(sl, ipr)
 			}
@@ -388,10 +385,7 @@ func TestTheSweepReadsByTimeNotByCount(t *testing.T) {
 	withAudit(env)
 	env["COMMAND_TIMEOUT"] = "4s"
 	env["IPROYAL_TIMEOUT"] = "1m"
-	killed, logs := startMain(t, env)
-	if err := sl.WaitFor(wait, func(s *slacktest.State) bool { return s.Connections() == 1 }); err != nil {
-		t.Fatalf("never connected:\n%s", logs)
-	}
+	killed, _ := startConnected(t, sl, env, 1)
 	if _, err := sl.SendSlashCommand(slacktest.SlashCommand{UserID: allowedUser, ChannelID: channel, Text: hashA}); err != nil {
 		t.Fatal(err)
 	}
