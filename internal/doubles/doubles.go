@@ -1,5 +1,6 @@
 // Package doubles is what the project's test doubles (slacktest,
-// iproyaltest) share about scripted answers.
+// iproyaltest) share: how they report scripted answers never used, and a
+// testing.TB for their own tests of that report.
 package doubles
 
 import (

@@ -1,31 +1,13 @@
 package iproyaltest
 
 import (
-	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sessionbot/sessionbot/internal/doubles"
 )
-
-// endedT is a testing.TB that Start can register with; end runs its
-// cleanups as a test's end does, and returns what they reported.
-type endedT struct {
-	testing.TB
-	cleanups []func()
-	errors   []string
-}
-
-func (t *endedT) Helper()           {}
-func (t *endedT) Cleanup(f func())  { t.cleanups = append(t.cleanups, f) }
-func (t *endedT) Error(args ...any) { t.errors = append(t.errors, fmt.Sprint(args...)) }
-
-func (t *endedT) end() []string {
-	for _, f := range slices.Backward(t.cleanups) {
-		f()
-	}
-	return t.errors
-}
 
 func call(t *testing.T, s *Server, method, path string) int {
 	t.Helper()
@@ -43,7 +25,7 @@ func call(t *testing.T, s *Server, method, path string) int {
 }
 
 func TestStartFailsTheTestForScriptsNeverUsed(t *testing.T) {
-	ft := &endedT{}
+	ft := &doubles.EndedT{}
 	s := Start(ft, "tok")
 	s.Script("GET", "/me", Response{Status: 503}, Response{Status: 401, Body: `{"message":"Unauthenticated."}`})
 	s.Script("DELETE", "/sessions", Response{Status: 503}, Response{Status: 503})
@@ -51,7 +33,7 @@ func TestStartFailsTheTestForScriptsNeverUsed(t *testing.T) {
 	if code := call(t, s, "GET", "/me"); code != 503 {
 		t.Fatalf("GET /me = %d, want the scripted 503", code)
 	}
-	got := ft.end()
+	got := ft.End()
 	want := []string{
 		`iproyaltest: DELETE /sessions: scripted but never used: Response{Status: 503} ×2`,
 		`iproyaltest: GET /me: scripted but never used: Response{Status: 401, Body: "{\"message\":\"Unauthenticated.\"}"}`,
@@ -62,7 +44,7 @@ func TestStartFailsTheTestForScriptsNeverUsed(t *testing.T) {
 }
 
 func TestStartPassesATestThatUsedItsScript(t *testing.T) {
-	ft := &endedT{}
+	ft := &doubles.EndedT{}
 	s := Start(ft, "tok")
 	s.Script("GET", "/me", Response{Status: 503}, Response{Status: 502, Sticky: true})
 	for i, want := range []int{503, 502, 502} {
@@ -70,7 +52,7 @@ func TestStartPassesATestThatUsedItsScript(t *testing.T) {
 			t.Errorf("call %d = %d, want %d", i+1, code, want)
 		}
 	}
-	if got := ft.end(); len(got) != 0 {
+	if got := ft.End(); len(got) != 0 {
 		t.Errorf("the test was failed with %q", got)
 	}
 }
