@@ -101,9 +101,9 @@ func EnvApproval(above int, approvers []string, ttl time.Duration) (*Approval, e
 	a := &Approval{Above: above, TTL: ttl}
 	for _, id := range approvers {
 		switch {
-		case isSlackID(id, "UW"):
+		case IsSlackID(id, "UW"):
 			a.Users = append(a.Users, id)
-		case isSlackID(id, "S"):
+		case IsSlackID(id, "S"):
 			a.Usergroups = append(a.Usergroups, id)
 		default:
 			problems = append(problems, fmt.Sprintf("APPROVERS: %q is not a user ID (U…) or a user group ID (S…)", id))

@@ -265,7 +265,7 @@ func ids(n *yaml.Node, out *[]string, what, prefixes, example string) error {
 		return err
 	}
 	for _, item := range items {
-		if !isSlackID(item.Value, prefixes) {
+		if !IsSlackID(item.Value, prefixes) {
 			return errAt(item, "%s: %q is not a Slack ID; use the ID, %s, not a name", what, item.Value, example)
 		}
 		if !slices.Contains(*out, item.Value) {
@@ -275,8 +275,10 @@ func ids(n *yaml.Node, out *[]string, what, prefixes, example string) error {
 	return nil
 }
 
-// isSlackID reports whether id looks like a Slack ID with one of prefixes.
-func isSlackID(id, prefixes string) bool {
+// IsSlackID reports whether id looks like a Slack ID (capital letters and
+// digits) beginning with one of prefixes: "UW" users, "S" user groups,
+// "CGD" conversations.
+func IsSlackID(id, prefixes string) bool {
 	if len(id) < 2 || len(id) > 24 || !strings.ContainsRune(prefixes, rune(id[0])) {
 		return false
 	}

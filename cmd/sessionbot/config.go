@@ -308,7 +308,7 @@ func (c config) validateAccess() error {
 	var p problems
 	check := func(name string, ids []string, prefixes string) {
 		for _, id := range ids {
-			if !validSlackID(id, prefixes) {
+			if !policy.IsSlackID(id, prefixes) {
 				p.addf("%s: %q is not a Slack ID starting with one of %q (use IDs, not names: copy them from the profile or channel details)", name, id, prefixes)
 			}
 		}
@@ -455,18 +455,6 @@ func (c config) confirmKey() []byte {
 		return m.Sum(nil)
 	}
 	return nil
-}
-
-func validSlackID(id, prefixes string) bool {
-	if len(id) < 2 || len(id) > 24 || !strings.ContainsRune(prefixes, rune(id[0])) {
-		return false
-	}
-	for _, c := range id {
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // secrets returns the values that must never be printed.

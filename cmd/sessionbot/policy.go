@@ -93,9 +93,9 @@ func policyCan(args []string, getenv func(string) string, stdout io.Writer) erro
 	switch {
 	case user == "":
 		return usagef("policy can needs --user U: the Slack user ID of who asks, like U0123ABCD")
-	case !validSlackID(user, "UW"):
+	case !policy.IsSlackID(user, "UW"):
 		return usagef("policy can needs --user with a Slack user ID, like U0123ABCD, not %q", user)
-	case channel != "" && !validSlackID(channel, "CGD"):
+	case channel != "" && !policy.IsSlackID(channel, "CGD"):
 		return usagef("--channel needs a Slack channel ID, like C0789IJKL, not %q", channel)
 	case len(targets) == 0:
 		return usagef("policy can needs at least one TARGET: a sub-user's username or a hash")
@@ -105,7 +105,7 @@ func policyCan(args []string, getenv func(string) string, stdout io.Writer) erro
 		if g = strings.TrimSpace(g); g == "" {
 			continue
 		}
-		if !validSlackID(g, "S") {
+		if !policy.IsSlackID(g, "S") {
 			return usagef("--groups needs Slack user group IDs, like S0456EFGH, not %q", g)
 		}
 		member[g] = true

@@ -34,13 +34,13 @@ func runShell(ctx context.Context, args []string, getenv func(string) string, st
 	switch {
 	case user == "":
 		user = "U0SHELL"
-	case !validSlackID(user, "UW"):
+	case !policy.IsSlackID(user, "UW"):
 		return usagef("--user %q is not a Slack user ID: give the ID (U… or W…), not a name; in Slack, open the person's profile, then ⋮ and Copy member ID", user)
 	}
 	switch {
 	case channel == "":
 		channel = "C0SHELL"
-	case !validSlackID(channel, "CGD"):
+	case !policy.IsSlackID(channel, "CGD"):
 		return usagef("--channel %q is not a Slack channel ID: give the ID (C…, G… or D…), not a name; in Slack, it is at the bottom of the channel's About tab", channel)
 	}
 	cfg, err := loadConfig(getenv)
