@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/sessionbot/sessionbot/bot"
 )
 
 // admission bounds work in flight: at most capacity pieces at once, and at
@@ -113,4 +115,21 @@ func (s *Slack) offLoop(pool *admission, work context.Context, user string, f fu
 		f(ctx)
 	}()
 	return true
+}
+
+// admitAside triages req and takes its place among the requests in
+// flight, for the ways in whose answers go aside (a click, a mention):
+// when triage settled it, or no place is free, it answers and ok is false.
+func (s *Slack) admitAside(work context.Context, b *bot.Bot, req bot.Request) (_ bot.Request, ok bool) {
+	req, res, done := b.Triage(req)
+	if done {
+		s.aside(work, req, res)
+		return req, false
+	}
+	if !s.commands.take(req.User) {
+		s.refusedBusy(req.User)
+		s.aside(work, req, bot.Result{Answer: bot.BusyMessage()})
+		return req, false
+	}
+	return req, true
 }

@@ -124,14 +124,8 @@ func (s *Slack) onBlockActions(work context.Context, b *bot.Bot, cb slack.Intera
 		return
 	}
 	req := bot.Request{Via: bot.ViaClick, User: cb.User.ID, Channel: cb.Channel.ID, Token: tok, Confirm: confirm, ReplyTo: cb.ResponseURL}
-	req, res, done := b.Triage(req)
-	if done {
-		s.aside(work, req, res)
-		return
-	}
-	if !s.commands.take(req.User) {
-		s.refusedBusy(req.User)
-		s.aside(work, req, bot.Result{Answer: bot.BusyMessage()})
+	req, admitted := s.admitAside(work, b, req)
+	if !admitted {
 		return
 	}
 	s.goHandle(work, req.User, func(ctx context.Context) {
@@ -197,14 +191,8 @@ func (s *Slack) onMention(work context.Context, b *bot.Bot, e *slackevents.AppMe
 		return
 	}
 	req := bot.Request{Via: bot.ViaMention, User: e.User, Channel: e.Channel, Text: text, Thread: thread, Prefix: "@" + name + " reset"}
-	req, res, done := b.Triage(req)
-	if done {
-		s.aside(work, req, res)
-		return
-	}
-	if !s.commands.take(req.User) {
-		s.refusedBusy(req.User)
-		s.aside(work, req, bot.Result{Answer: bot.BusyMessage()})
+	req, admitted := s.admitAside(work, b, req)
+	if !admitted {
 		return
 	}
 	s.goHandle(work, req.User, func(ctx context.Context) {
