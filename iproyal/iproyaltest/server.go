@@ -19,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sessionbot/sessionbot/internal/doubles"
 )
 
 // BasePath is where the API lives on the double, as /v1 does on the real
@@ -282,19 +284,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 	})
 }
 
-// wait sleeps d, as a slow IPRoyal does, and reports false if the double
-// closed meanwhile. The client giving up does not end the wait: IPRoyal
-// carries out a call whose client is gone.
-func (s *Server) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
-	}
-}
+// wait sleeps d, as a slow IPRoyal does (doubles.Wait).
+func (s *Server) wait(d time.Duration) bool { return doubles.Wait(d, s.done) }
 
 // answer writes a scripted answer.
 func answer(w http.ResponseWriter, r Response) {

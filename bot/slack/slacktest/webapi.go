@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sessionbot/sessionbot/internal/doubles"
 )
 
 // webAPI serves the Web API methods, with the token in the Authorization
@@ -126,19 +128,8 @@ func (s *Server) serve(w http.ResponseWriter, method string, params url.Values) 
 	}
 }
 
-// wait sleeps d, as a slow Slack does, and reports false if the double
-// closed meanwhile. The client giving up does not end the wait: Slack
-// carries out a call whose client is gone.
-func (s *Server) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-s.done:
-		return false
-	}
-}
+// wait sleeps d, as a slow Slack does (doubles.Wait).
+func (s *Server) wait(d time.Duration) bool { return doubles.Wait(d, s.done) }
 
 // refuse answers a call with the failure f scripts, without carrying it out.
 func refuse(w http.ResponseWriter, f Failure) {
